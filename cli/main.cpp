@@ -1,0 +1,123 @@
+// ringside-sim: the headless front end to Ringside's engine.
+#include "scenario/runner.hpp"
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+using namespace ringside;
+
+namespace {
+
+// FILE:LINE: COMMAND => RESULT, one line per command (scenario-language.md).
+class TextReporter : public scenario::Reporter {
+  public:
+    explicit TextReporter(std::string file) : file_(std::move(file)) {}
+    void result(int line, const std::string& command, const std::string& result) override {
+        std::cout << file_ << ':' << line << ": " << command << " => " << result << '\n';
+    }
+    void expectation_failed(int line, const std::string& expected,
+                            const std::string& got) override {
+        std::cout << file_ << ':' << line << ": expected '" << expected << "', got '" << got
+                  << "'\n";
+    }
+    void error(int line, int col, const std::string& message) override {
+        std::cout << file_ << ':' << line << ':' << col << ": error: " << message << '\n';
+    }
+
+  private:
+    std::string file_;
+};
+
+// The same as JSON Lines.
+class JsonReporter : public scenario::Reporter {
+  public:
+    explicit JsonReporter(std::string file) : file_(std::move(file)) {}
+    void result(int line, const std::string& command, const std::string& result) override {
+        emit({{"file", file_}, {"line", line}, {"command", command}, {"result", result}});
+    }
+    void expectation_failed(int line, const std::string& expected,
+                            const std::string& got) override {
+        emit({{"file", file_}, {"line", line}, {"expected", expected}, {"got", got}});
+    }
+    void error(int line, int col, const std::string& message) override {
+        emit({{"file", file_}, {"line", line}, {"col", col}, {"error", message}});
+    }
+
+  private:
+    static void emit(const nlohmann::ordered_json& j) {
+        std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+    }
+    std::string file_;
+};
+
+int run_files(const std::vector<std::string>& files, bool json) {
+    int status = 0;
+    for (const std::string& f : files) {
+        std::unique_ptr<scenario::Reporter> rep;
+        if (json)
+            rep = std::make_unique<JsonReporter>(f);
+        else
+            rep = std::make_unique<TextReporter>(f);
+        std::error_code ec;
+        std::ifstream in;
+        if (std::filesystem::is_directory(f, ec)) {
+            errno = EISDIR;
+        } else {
+            in.open(f, std::ios::binary);
+        }
+        if (!in.is_open()) {
+            const std::string why = std::strerror(errno ? errno : ENOENT);
+            if (json)
+                rep->error(0, 0, "cannot open file: " + why);
+            else
+                std::cout << f << ": error: cannot open file: " << why << '\n';
+            status = 2;
+            continue;
+        }
+        const auto s = scenario::run_scenario(in, *rep);
+        status = std::max(status, static_cast<int>(s));
+        std::cout.flush();
+    }
+    return status;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"ringside-sim — Linux KVM dirty-page tracking, simulated exactly, headless.\n"
+                 "Runs scenario files (.scn) against a model of KVM's memslots, dirty bitmap and "
+                 "dirty rings\nfor x86_64, arm64, loongarch and riscv, kernels 5.10 to " +
+                 version_name(kNewestVersion) + "."};
+    app.require_subcommand(1);
+    app.set_version_flag("--version", "ringside-sim 0.1");
+
+    auto* run = app.add_subcommand(
+        "run", "Run scenario files; print FILE:LINE: COMMAND => RESULT per command.\n"
+               "Exit status: 0 all expectations hold, 1 an expectation failed, 2 an error.");
+    std::vector<std::string> files;
+    bool json = false;
+    run->add_option("FILE", files, "scenario files (.scn)")->required();
+    run->add_flag("--json", json, "print JSON Lines instead of text");
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e); // prints the help; 0
+    } catch (const CLI::CallForAllHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForVersion& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        app.exit(e); // prints the message
+        return 2;    // never the library's own codes
+    }
+    if (*run)
+        return run_files(files, json);
+    return 2;
+}

@@ -1,0 +1,100 @@
+// The per-vCPU dirty ring (virt/kvm/dirty_ring.c, include/linux/kvm_dirty_ring.h): entries the
+// kernel pushes, userspace harvests, and KVM_RESET_DIRTY_RINGS recycles.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace ringside {
+
+inline constexpr uint32_t KVM_DIRTY_GFN_F_DIRTY = 1u << 0;
+inline constexpr uint32_t KVM_DIRTY_GFN_F_RESET = 1u << 1;
+inline constexpr uint32_t KVM_DIRTY_RING_RSVD_ENTRIES = 64;
+inline constexpr uint32_t KVM_DIRTY_RING_MAX_ENTRIES = 65536;
+
+// struct kvm_dirty_gfn, the 16 bytes shared with userspace.
+struct DirtyGfn {
+    uint32_t flags = 0;
+    uint32_t slot = 0; // as_id << 16 | slot id
+    uint64_t offset = 0;
+};
+static_assert(sizeof(DirtyGfn) == 16);
+
+struct DirtyRing {
+    std::vector<DirtyGfn> dirty_gfns;
+    uint32_t size = 0;       // entries, a power of two
+    uint32_t soft_limit = 0; // size - reserved entries
+    uint32_t dirty_index = 0;
+    uint32_t reset_index = 0;
+
+    DirtyGfn& entry(uint32_t index) { return dirty_gfns[index & (size - 1)]; }
+    const DirtyGfn& entry(uint32_t index) const { return dirty_gfns[index & (size - 1)]; }
+};
+
+// kvm_dirty_ring_alloc: bytes / 16 entries; start is Ringside's start-index testing aid.
+DirtyRing dirty_ring_alloc(uint32_t bytes, uint32_t rsvd_entries, uint32_t start = 0);
+// kvm_dirty_ring_used: the free-running indices make this right across u32 wrap-around.
+uint32_t dirty_ring_used(const DirtyRing& ring);
+// kvm_dirty_ring_soft_full
+bool dirty_ring_soft_full(const DirtyRing& ring);
+// kvm_dirty_ring_full
+bool dirty_ring_full(const DirtyRing& ring);
+
+// kvm_dirty_ring_push. Returns true when the kernel's WARN_ON_ONCE(full) fires; the entry at
+// reset_index is then overwritten, as the kernel does.
+bool dirty_ring_push(DirtyRing& ring, uint32_t slot, uint64_t offset);
+
+// kvm_dirty_gfn_harvested: the RESET bit, read with smp_load_acquire.
+inline bool dirty_gfn_harvested(const DirtyGfn& gfn) {
+    return gfn.flags & KVM_DIRTY_GFN_F_RESET;
+}
+
+// One coalesced batch of a reset: the pages offset + each set bit of mask in slot.
+struct ResetBatch {
+    uint32_t slot;
+    uint64_t offset;
+    uint64_t mask;
+};
+
+// kvm_dirty_ring_reset: walks the ring from reset_index over harvested entries, clears them,
+// and hands each coalesced 64-page batch to rearm. Returns the number of entries reset.
+template <class Rearm> uint32_t dirty_ring_reset(DirtyRing& ring, Rearm&& rearm);
+
+// ---- template definition
+
+template <class Rearm> uint32_t dirty_ring_reset(DirtyRing& ring, Rearm&& rearm) {
+    uint32_t count = 0;
+    ResetBatch cur{0, 0, 0}; // mask 0: nothing gathered yet
+    while (true) {
+        DirtyGfn& e = ring.entry(ring.reset_index);
+        if (!dirty_gfn_harvested(e))
+            break;
+        const uint32_t next_slot = e.slot;
+        const uint64_t next_offset = e.offset;
+        e.flags = 0; // kvm_dirty_gfn_set_invalid, a store-release
+        ring.reset_index++;
+        count++;
+        // Coalesce while userspace walks pages of one slot: an entry within 64 pages above the
+        // base joins the mask; one below moves the base down if no set bit falls off the top.
+        if (cur.mask && next_slot == cur.slot) {
+            const int64_t delta = static_cast<int64_t>(next_offset - cur.offset);
+            if (delta >= 0 && delta < 64) {
+                cur.mask |= 1ull << delta;
+                continue;
+            }
+            if (delta > -64 && delta < 0 && ((cur.mask << -delta) >> -delta) == cur.mask) {
+                cur.offset = next_offset;
+                cur.mask = (cur.mask << -delta) | 1;
+                continue;
+            }
+        }
+        if (cur.mask)
+            rearm(cur);
+        cur = {next_slot, next_offset, 1};
+    }
+    if (cur.mask)
+        rearm(cur);
+    return count;
+}
+
+} // namespace ringside

@@ -1,0 +1,76 @@
+// One line of the scenario language, parsed (scenario-language.md). Parsing never touches a
+// VM; running a Command does (runner.hpp).
+#pragma once
+
+#include "../kernel_config.hpp"
+#include "../kvm.hpp"
+#include "../vmm.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+
+namespace ringside::scenario {
+
+enum class Op : uint8_t {
+    Vm,
+    Check,
+    Enable,
+    Memslot,
+    Vcpu,
+    Run,
+    HostWrite,
+    KernelWrite,
+    Harvest,
+    Reset,
+    GetLog,
+    ClearLog,
+    ShowRing,
+    ShowEntry,
+    ShowBitmap,
+    ShowWp,
+    ShowHarvested,
+    Expect,
+};
+
+struct Command {
+    Op op = Op::Reset;
+    std::string text; // as written, comment removed, spaces trimmed
+    int id_col = 1;   // column of the object the command names (vCPU or slot id)
+
+    VmSpec vm;                                 // vm
+    uint64_t cap = 0;                          // check, enable
+    uint64_t args0 = 0;                        // enable
+    uint32_t flags = 0;                        // enable: cap->flags; memslot: KVM_MEM_*
+    uint32_t id = 0;                           // vCPU id, or slot id
+    uint16_t as_id = 0;                        // memslot, getlog, clearlog, show
+    uint64_t gfn = 0, pages = 0;               // memslot
+    uint32_t start_index = 0;                  // vcpu
+    GuestProgram program;                      // run, host-write, kernel-write: the pages
+    std::optional<uint32_t> on_vcpu;           // kernel-write vcpu=
+    VgicWrite during = VgicWrite::None;        // kernel-write during=
+    uint64_t max = ~0ull;                      // harvest
+    HarvestOrder order = HarvestOrder::AcqRel; // harvest
+    uint64_t first = 0;                        // clearlog
+    uint32_t num = 0;                          // clearlog
+    std::optional<PageList> bits;              // clearlog: nullopt = all
+    uint64_t index = 0;                        // show entry
+    std::string expect;                        // expect
+};
+
+struct ParseError {
+    int col = 1;
+    std::string message;
+};
+
+// A line with only spaces or a comment parses to std::monostate.
+using ParsedLine = std::variant<std::monostate, Command, ParseError>;
+
+// Parses one line (without its newline).
+ParsedLine parse_line(std::string_view line);
+
+// Capability names the language accepts (without KVM_CAP_), for help texts and front ends.
+std::vector<std::pair<std::string_view, uint32_t>> capability_names();
+
+} // namespace ringside::scenario

@@ -1,0 +1,308 @@
+#include "runner.hpp"
+
+#include <algorithm>
+
+namespace ringside::scenario {
+
+void ListBuilder::add_range(uint64_t first, uint64_t last) {
+    if (open_ && first == last_ + 1) {
+        last_ = last;
+        return;
+    }
+    flush();
+    open_ = true;
+    first_ = first;
+    last_ = last;
+}
+
+void ListBuilder::flush() {
+    if (!open_)
+        return;
+    if (!out_.empty())
+        out_ += ',';
+    out_ += std::to_string(first_);
+    if (last_ - first_ >= 2)
+        out_ += '-' + std::to_string(last_);
+    else if (last_ == first_ + 1)
+        out_ += ',' + std::to_string(last_);
+    open_ = false;
+}
+
+std::string ListBuilder::str() {
+    flush();
+    return out_.empty() ? "-" : out_;
+}
+
+std::string format_list(const std::vector<uint64_t>& sorted_unique) {
+    ListBuilder b;
+    for (uint64_t v : sorted_unique)
+        b.add(v);
+    return b.str();
+}
+
+namespace {
+
+using Result = std::variant<std::string, ParseError>;
+
+ParseError error_at(int col, std::string message) {
+    return ParseError{col, std::move(message)};
+}
+
+// The set bits of words, as a LIST of page offsets below npages.
+template <class ForEachWord> std::string bits_list(ForEachWord&& for_each_word, uint64_t npages) {
+    ListBuilder b;
+    for_each_word([&](uint64_t i, uint64_t w) {
+        if (w == ~0ull && i * 64 + 63 < npages) {
+            b.add_range(i * 64, i * 64 + 63);
+            return;
+        }
+        for (uint64_t m = w; m; m &= m - 1) {
+            const uint64_t off = i * 64 + static_cast<uint64_t>(__builtin_ctzll(m));
+            if (off < npages)
+                b.add(off);
+        }
+    });
+    return b.str();
+}
+
+template <class F> void for_each_page(const PageList& list, F&& f) {
+    for (const PageRange& r : list)
+        for (uint64_t g = r.first;; ++g) {
+            f(g);
+            if (g == r.last)
+                break;
+        }
+}
+
+} // namespace
+
+Result Session::execute(const Command& c) {
+    if (c.op == Op::Vm) {
+        kvm_.emplace(*make_kernel_config(c.vm).config);
+        vmm_ = Vmm{};
+        return std::string("0");
+    }
+    if (!kvm_)
+        return error_at(1, "no VM yet: a scenario starts with `vm arch=A kernel=X.Y`");
+    Kvm& kvm = *kvm_;
+
+    auto need_vcpu = [&](uint32_t id) -> Vcpu* { return kvm.vcpu_by_id(id); };
+    auto no_vcpu = [&](uint32_t id) {
+        return error_at(c.id_col, "vCPU " + std::to_string(id) + " was never created");
+    };
+    auto need_slot = [&]() -> const Memslot* {
+        return c.as_id < kvm.memslots.size() ? kvm.id_to_memslot(c.as_id, c.id) : nullptr;
+    };
+    auto no_slot = [&] {
+        return error_at(c.id_col, "there is no memslot " + std::to_string(c.id) +
+                                      (c.as_id ? " in address space " + std::to_string(c.as_id)
+                                               : std::string()));
+    };
+    const uint32_t slot_number = (uint32_t(c.as_id) << 16) | c.id;
+
+    switch (c.op) {
+    case Op::Vm:
+    case Op::Expect:
+        break;
+    case Op::Check:
+        return std::to_string(kvm_vm_ioctl_check_extension(kvm, c.cap));
+    case Op::Enable:
+        return ret_text(kvm_vm_ioctl_enable_cap(kvm, uint32_t(c.cap), c.args0, c.flags).value);
+    case Op::Memslot:
+        return ret_text(
+            kvm_set_memory_region(kvm, c.as_id, uint16_t(c.id), c.flags, c.gfn, c.pages).value);
+    case Op::Vcpu: {
+        const KRet r = kvm_vm_ioctl_create_vcpu(kvm, c.id, c.start_index);
+        if (r.ok())
+            vmm_.fetch_index[c.id] = c.start_index;
+        return ret_text(r.value);
+    }
+    case Op::Run: {
+        Vcpu* v = need_vcpu(c.id);
+        if (!v)
+            return no_vcpu(c.id);
+        const RunResult r = kvm_arch_vcpu_ioctl_run(kvm, *v, c.program);
+        return "done=" + std::to_string(r.done) + " exit=" + std::string(exit_reason_name(r.exit));
+    }
+    case Op::HostWrite:
+        for_each_page(c.program.pages, [&](uint64_t gfn) { vmm_host_write(kvm, gfn); });
+        return std::string("0");
+    case Op::KernelWrite: {
+        Vcpu* v = nullptr;
+        if (c.on_vcpu && !(v = need_vcpu(*c.on_vcpu)))
+            return no_vcpu(*c.on_vcpu);
+        std::string out;
+        for_each_page(c.program.pages, [&](uint64_t gfn) {
+            if (!out.empty())
+                out += ' ';
+            out += mark_text(kvm_write_guest_page(kvm, v, gfn, c.during));
+        });
+        return out;
+    }
+    case Op::Harvest: {
+        Vcpu* v = need_vcpu(c.id);
+        if (!v)
+            return no_vcpu(c.id);
+        if (!v->dirty_ring)
+            return error_at(c.id_col, "vCPU " + std::to_string(c.id) + " has no dirty ring");
+        return std::to_string(vmm_harvest_ring(vmm_, *v->dirty_ring, c.id, c.max, c.order));
+    }
+    case Op::Reset:
+        return ret_text(kvm_vm_ioctl_reset_dirty_pages(kvm).value);
+    case Op::GetLog: {
+        std::vector<uint64_t> words;
+        const KRet r = kvm_get_dirty_log_protect(kvm, slot_number, &words);
+        if (!r.ok())
+            return ret_text(r.value);
+        auto each = [&](auto f) {
+            for (uint64_t i = 0; i < words.size(); ++i)
+                if (words[i])
+                    f(i, words[i]);
+        };
+        return "0 bits=" + bits_list(each, need_slot()->npages);
+    }
+    case Op::ClearLog: {
+        std::vector<uint64_t> bitmap((uint64_t(c.num) + 63) / 64, 0);
+        auto set = [&](uint64_t i) { bitmap[i / 64] |= 1ull << (i % 64); };
+        if (!c.bits) {
+            for (uint64_t i = 0; i < c.num; ++i)
+                set(i);
+        } else {
+            for_each_page(*c.bits, [&](uint64_t off) {
+                if (off >= c.first && off - c.first < c.num)
+                    set(off - c.first);
+            });
+        }
+        return ret_text(
+            kvm_clear_dirty_log_protect(kvm, slot_number, c.first, c.num, bitmap).value);
+    }
+    case Op::ShowRing: {
+        const Vcpu* v = need_vcpu(c.id);
+        if (!v)
+            return no_vcpu(c.id);
+        if (!v->dirty_ring)
+            return std::string("none");
+        const DirtyRing& r = *v->dirty_ring;
+        return "entries=" + std::to_string(r.size) + " soft_limit=" + std::to_string(r.soft_limit) +
+               " dirty_index=" + std::to_string(r.dirty_index) +
+               " reset_index=" + std::to_string(r.reset_index) +
+               " used=" + std::to_string(dirty_ring_used(r)) +
+               " soft_full=" + (dirty_ring_soft_full(r) ? "1" : "0");
+    }
+    case Op::ShowEntry: {
+        const Vcpu* v = need_vcpu(c.id);
+        if (!v)
+            return no_vcpu(c.id);
+        if (!v->dirty_ring)
+            return error_at(c.id_col, "vCPU " + std::to_string(c.id) + " has no dirty ring");
+        if (c.index >= v->dirty_ring->size)
+            return error_at(c.id_col, "entry " + std::to_string(c.index) +
+                                          " is outside the ring (" +
+                                          std::to_string(v->dirty_ring->size) + " entries)");
+        const DirtyGfn& e = v->dirty_ring->dirty_gfns[c.index];
+        return "flags=" + std::to_string(e.flags) + " slot=" + std::to_string(e.slot) +
+               " offset=" + std::to_string(e.offset);
+    }
+    case Op::ShowBitmap: {
+        const Memslot* s = need_slot();
+        if (!s)
+            return no_slot();
+        if (!s->dirty_bitmap)
+            return std::string("none");
+        const DirtyBitmap& bm = *s->dirty_bitmap;
+        return bits_list([&](auto f) { bm.for_each_nonzero_word(f); }, s->npages);
+    }
+    case Op::ShowWp: {
+        const Memslot* s = need_slot();
+        if (!s)
+            return no_slot();
+        ListBuilder b;
+        if (s->dirty_track_enabled() && !s->readonly())
+            s->pages->for_each_range([&](uint64_t first, uint64_t last, Mapping m) {
+                if (m != Mapping::Writable)
+                    b.add_range(first, last);
+            });
+        return b.str();
+    }
+    case Op::ShowHarvested: {
+        if (vmm_.harvested.empty())
+            return std::string("empty");
+        std::string out;
+        for (const auto& [slot, offsets] : vmm_.harvested) {
+            if (!out.empty())
+                out += ';';
+            out += std::to_string(slot) + ':' +
+                   format_list(std::vector<uint64_t>(offsets.begin(), offsets.end()));
+        }
+        return out;
+    }
+    }
+    return error_at(1, "internal error: unhandled command");
+}
+
+namespace {
+
+// Reads one line of at most kMaxLineLength bytes; false at end of input. A longer line is
+// consumed to its end and reported through *too_long.
+bool read_line(std::istream& in, std::string& line, bool* too_long) {
+    line.clear();
+    *too_long = false;
+    if (in.peek() == std::char_traits<char>::eof())
+        return false;
+    std::streambuf* sb = in.rdbuf();
+    for (;;) {
+        const int ch = sb->sbumpc();
+        if (ch == std::char_traits<char>::eof() || ch == '\n')
+            return true;
+        if (line.size() < kMaxLineLength)
+            line.push_back(static_cast<char>(ch));
+        else
+            *too_long = true;
+    }
+}
+
+} // namespace
+
+FileStatus run_scenario(std::istream& in, Reporter& out, Session* session) {
+    Session local;
+    Session& s = session ? *session : local;
+    std::optional<std::string> last; // the previous command's result text
+    std::string line;
+    bool too_long = false;
+    for (int lineno = 1; read_line(in, line, &too_long); ++lineno) {
+        if (too_long) {
+            out.error(lineno, int(kMaxLineLength) + 1,
+                      "line longer than " + std::to_string(kMaxLineLength) + " characters");
+            return FileStatus::Error;
+        }
+        ParsedLine parsed = parse_line(line);
+        if (auto* err = std::get_if<ParseError>(&parsed)) {
+            out.error(lineno, err->col, err->message);
+            return FileStatus::Error;
+        }
+        auto* cmd = std::get_if<Command>(&parsed);
+        if (!cmd)
+            continue;
+        if (cmd->op == Op::Expect) {
+            if (!last) {
+                out.error(lineno, 1, "expect has no previous command to check");
+                return FileStatus::Error;
+            }
+            if (*last != cmd->expect) {
+                out.expectation_failed(lineno, cmd->expect, *last);
+                return FileStatus::ExpectationFailed;
+            }
+            continue;
+        }
+        Result r = s.execute(*cmd);
+        if (auto* err = std::get_if<ParseError>(&r)) {
+            out.error(lineno, err->col, err->message);
+            return FileStatus::Error;
+        }
+        last = std::get<std::string>(r);
+        out.result(lineno, cmd->text, *last);
+    }
+    return FileStatus::Passed;
+}
+
+} // namespace ringside::scenario
