@@ -51,7 +51,7 @@ KRet kvm_vm_ioctl_reset_dirty_pages(Kvm& kvm) {
                             "— kvm_dirty_ring_reset, virt/kvm/dirty_ring.c");
 }
 
-KRet kvm_get_dirty_log_protect(Kvm& kvm, uint32_t slot_number, std::vector<uint64_t>* snapshot) {
+KRet kvm_get_dirty_log_protect(Kvm& kvm, uint32_t slot_number, BitmapWords* snapshot) {
     Memslot* slot = nullptr;
     if (KRet r = lookup_bitmap_slot(kvm, slot_number, &slot); !r.ok())
         return r;
@@ -59,19 +59,17 @@ KRet kvm_get_dirty_log_protect(Kvm& kvm, uint32_t slot_number, std::vector<uint6
         return fail(kENOENT, "no such slot, or the slot has no dirty bitmap "
                              "— kvm_get_dirty_log_protect, virt/kvm/kvm_main.c");
     DirtyBitmap& bm = *slot->dirty_bitmap;
-    snapshot->assign(bm.words(), 0);
+    snapshot->clear();
     if (kvm.manual_dirty_log_protect) {
         // Manual protect: report as is; KVM_CLEAR_DIRTY_LOG clears and re-protects.
-        bm.for_each_nonzero_word([&](uint64_t i, uint64_t w) { (*snapshot)[i] = w; });
+        bm.for_each_nonzero_word([&](uint64_t i, uint64_t w) { snapshot->emplace_back(i, w); });
         return success(0, "the bitmap is returned as is (manual protect) "
                           "— kvm_get_dirty_log_protect, virt/kvm/kvm_main.c");
     }
     bool flush = false;
-    std::vector<std::pair<uint64_t, uint64_t>> taken;
-    bm.for_each_nonzero_word([&](uint64_t i, uint64_t w) { taken.emplace_back(i, w); });
-    for (auto [i, w] : taken) {
+    bm.for_each_nonzero_word([&](uint64_t i, uint64_t w) { snapshot->emplace_back(i, w); });
+    for (auto [i, w] : *snapshot) {
         const uint64_t mask = bm.fetch_andnot(i, ~0ull); // xchg(word, 0)
-        (*snapshot)[i] = mask;
         flush = true;
         kvm_arch_mmu_enable_log_dirty_pt_masked(kvm, *slot, i * 64, mask);
     }
@@ -82,7 +80,8 @@ KRet kvm_get_dirty_log_protect(Kvm& kvm, uint32_t slot_number, std::vector<uint6
 }
 
 KRet kvm_clear_dirty_log_protect(Kvm& kvm, uint32_t slot_number, uint64_t first_page,
-                                 uint32_t num_pages, const std::vector<uint64_t>& bitmap) {
+                                 uint32_t num_pages,
+                                 const std::function<uint64_t(uint64_t)>& user_word) {
     Memslot* slot = nullptr;
     if (KRet r = lookup_bitmap_slot(kvm, slot_number, &slot); !r.ok())
         return r;
@@ -102,8 +101,8 @@ KRet kvm_clear_dirty_log_protect(Kvm& kvm, uint32_t slot_number, uint64_t first_
     bool flush = false;
     const uint64_t nwords = (uint64_t(num_pages) + 63) / 64;
     for (uint64_t k = 0; k < nwords; ++k) {
-        uint64_t mask = k < bitmap.size() ? bitmap[k] : 0;
-        if (!mask)
+        uint64_t mask = user_word(k);
+        if (!mask || !bm.word(first_page / 64 + k))
             continue;
         // Only bits that really were set are cleared and re-protected.
         mask = bm.fetch_andnot(first_page / 64 + k, mask);

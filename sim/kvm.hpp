@@ -8,6 +8,7 @@
 #include "memslots.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -136,10 +137,14 @@ RunResult kvm_arch_vcpu_ioctl_run(Kvm& kvm, Vcpu& vcpu, const GuestProgram& prog
 // ---- rings and bitmaps (dirty_log.cpp)
 // kvm_vm_ioctl_reset_dirty_pages
 KRet kvm_vm_ioctl_reset_dirty_pages(Kvm& kvm);
-// kvm_get_dirty_log_protect; on success *snapshot holds the returned bitmap words
-KRet kvm_get_dirty_log_protect(Kvm& kvm, uint32_t slot, std::vector<uint64_t>* snapshot);
-// kvm_clear_dirty_log_protect; bitmap bit i stands for page first_page + i
+// The non-zero words of a bitmap as (word index, word), ascending: a sparse copy, since one
+// slot's bitmap can be 256 MiB.
+using BitmapWords = std::vector<std::pair<uint64_t, uint64_t>>;
+// kvm_get_dirty_log_protect; on success *snapshot holds the returned bitmap's non-zero words
+KRet kvm_get_dirty_log_protect(Kvm& kvm, uint32_t slot, BitmapWords* snapshot);
+// kvm_clear_dirty_log_protect; user_word(k) is word k of the caller's bitmap, whose bit i
+// stands for page first_page + 64k + i
 KRet kvm_clear_dirty_log_protect(Kvm& kvm, uint32_t slot, uint64_t first_page, uint32_t num_pages,
-                                 const std::vector<uint64_t>& bitmap);
+                                 const std::function<uint64_t(uint64_t)>& user_word);
 
 } // namespace ringside

@@ -37,7 +37,10 @@ std::string quoted(std::string_view s) {
 
 // Decimal or 0x hex, with an optional K (x1024) or M (x1048576) suffix.
 uint64_t parse_number(std::string_view s, int col, std::string_view what) {
-    auto fail = [&] { bad(col, "malformed number " + quoted(s) + " for " + std::string(what)); };
+    const std::string_view written = s;
+    auto fail = [&] {
+        bad(col, "malformed number " + quoted(written) + " for " + std::string(what));
+    };
     if (s.empty())
         fail();
     uint64_t scale = 1;
@@ -66,11 +69,11 @@ uint64_t parse_number(std::string_view s, int col, std::string_view what) {
         else
             fail();
         if (v > (~0ull - d) / base)
-            bad(col, "number " + quoted(s) + " does not fit in 64 bits");
+            bad(col, "number " + quoted(written) + " does not fit in 64 bits");
         v = v * base + d;
     }
     if (v > ~0ull / scale)
-        bad(col, "number " + quoted(s) + " does not fit in 64 bits");
+        bad(col, "number " + quoted(written) + " does not fit in 64 bits");
     return v * scale;
 }
 

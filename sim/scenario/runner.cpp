@@ -1,6 +1,7 @@
 #include "runner.hpp"
 
 #include <algorithm>
+#include <set>
 
 namespace ringside::scenario {
 
@@ -65,6 +66,37 @@ template <class ForEachWord> std::string bits_list(ForEachWord&& for_each_word, 
     return b.str();
 }
 
+// Ringside's own bounds, so that every command is bounded work (reported as scenario errors,
+// never as a kernel result).
+constexpr uint64_t kMaxTouchedPages = 1ull << 24;  // pages in memslots one run may touch
+constexpr uint64_t kMaxKernelWritePages = 1 << 16; // tokens one kernel-write prints
+constexpr uint64_t kMaxListedBits = 1ull << 24;    // clearlog bits= entries
+
+std::string too_many_pages() {
+    return "this would touch more than 2^24 pages of memslots in one command, more than "
+           "Ringside simulates at once; split it";
+}
+
+uint64_t pages_listed(const PageList& list) {
+    uint64_t n = 0;
+    for (const PageRange& r : list)
+        n = r.last - r.first >= ~0ull - n ? ~0ull : n + r.last - r.first + 1;
+    return n;
+}
+
+// How many listed pages fall in a memslot of address space 0 (the rest are MMIO), saturating.
+uint64_t pages_in_slots(Kvm& kvm, const PageList& list) {
+    uint64_t n = 0;
+    for (const PageRange& r : list)
+        for (const auto& [id, s] : kvm.memslots[0]) {
+            const uint64_t lo = std::max(r.first, s.base_gfn);
+            const uint64_t hi = std::min(r.last, s.base_gfn + s.npages - 1);
+            if (lo <= hi)
+                n = hi - lo >= ~0ull - n ? ~0ull : n + hi - lo + 1;
+        }
+    return n;
+}
+
 template <class F> void for_each_page(const PageList& list, F&& f) {
     for (const PageRange& r : list)
         for (uint64_t g = r.first;; ++g) {
@@ -121,16 +153,23 @@ Result Session::execute(const Command& c) {
         Vcpu* v = need_vcpu(c.id);
         if (!v)
             return no_vcpu(c.id);
+        if (pages_in_slots(kvm, c.program.pages) > kMaxTouchedPages)
+            return error_at(c.id_col, too_many_pages());
         const RunResult r = kvm_arch_vcpu_ioctl_run(kvm, *v, c.program);
         return "done=" + std::to_string(r.done) + " exit=" + std::string(exit_reason_name(r.exit));
     }
     case Op::HostWrite:
+        if (pages_in_slots(kvm, c.program.pages) > kMaxTouchedPages)
+            return error_at(1, too_many_pages());
         for_each_page(c.program.pages, [&](uint64_t gfn) { vmm_host_write(kvm, gfn); });
         return std::string("0");
     case Op::KernelWrite: {
         Vcpu* v = nullptr;
         if (c.on_vcpu && !(v = need_vcpu(*c.on_vcpu)))
             return no_vcpu(*c.on_vcpu);
+        if (pages_listed(c.program.pages) > kMaxKernelWritePages)
+            return error_at(1, "kernel-write prints one token a page: at most " +
+                                   std::to_string(kMaxKernelWritePages) + " pages");
         std::string out;
         for_each_page(c.program.pages, [&](uint64_t gfn) {
             if (!out.empty())
@@ -150,31 +189,39 @@ Result Session::execute(const Command& c) {
     case Op::Reset:
         return ret_text(kvm_vm_ioctl_reset_dirty_pages(kvm).value);
     case Op::GetLog: {
-        std::vector<uint64_t> words;
+        BitmapWords words;
         const KRet r = kvm_get_dirty_log_protect(kvm, slot_number, &words);
         if (!r.ok())
             return ret_text(r.value);
         auto each = [&](auto f) {
-            for (uint64_t i = 0; i < words.size(); ++i)
-                if (words[i])
-                    f(i, words[i]);
+            for (auto [i, w] : words)
+                f(i, w);
         };
         return "0 bits=" + bits_list(each, need_slot()->npages);
     }
     case Op::ClearLog: {
-        std::vector<uint64_t> bitmap((uint64_t(c.num) + 63) / 64, 0);
-        auto set = [&](uint64_t i) { bitmap[i / 64] |= 1ull << (i % 64); };
-        if (!c.bits) {
-            for (uint64_t i = 0; i < c.num; ++i)
-                set(i);
-        } else {
-            for_each_page(*c.bits, [&](uint64_t off) {
-                if (off >= c.first && off - c.first < c.num)
-                    set(off - c.first);
-            });
-        }
+        // The ioctl's bitmap, built on demand: bit i of word k stands for page first + 64k + i.
+        std::set<uint64_t> listed;
+        if (c.bits)
+            for (const PageRange& r : *c.bits) {
+                const uint64_t lo = std::max(r.first, c.first);
+                const uint64_t hi = std::min(r.last, c.first + c.num - 1);
+                for (uint64_t off = lo; c.num && off <= hi && listed.size() < kMaxListedBits; ++off)
+                    listed.insert(off - c.first);
+            }
+        auto user_word = [&](uint64_t k) -> uint64_t {
+            if (!c.bits) {
+                const uint64_t left = uint64_t(c.num) - k * 64;
+                return left >= 64 ? ~0ull : (1ull << left) - 1;
+            }
+            uint64_t w = 0;
+            for (auto it = listed.lower_bound(k * 64); it != listed.end() && *it < k * 64 + 64;
+                 ++it)
+                w |= 1ull << (*it % 64);
+            return w;
+        };
         return ret_text(
-            kvm_clear_dirty_log_protect(kvm, slot_number, c.first, c.num, bitmap).value);
+            kvm_clear_dirty_log_protect(kvm, slot_number, c.first, c.num, user_word).value);
     }
     case Op::ShowRing: {
         const Vcpu* v = need_vcpu(c.id);
