@@ -104,6 +104,26 @@ int main(int argc, char** argv) {
     bool json = false;
     run->add_option("FILE", files, "scenario files (.scn)")->required();
     run->add_flag("--json", json, "print JSON Lines instead of text");
+    run->footer(R"(The scenario language, one command a line (# starts a comment):
+  vm arch=x86_64|arm64|loongarch|riscv kernel=X.Y [pml=on|off] [page=4K|16K|64K]
+     [patch=no-cap-check,no-wmb,plain-reset]        KVM_CREATE_VM (starts over)
+  check CAP                                         KVM_CHECK_EXTENSION
+  enable CAP [args0=N] [flags=N]                    KVM_ENABLE_CAP
+  memslot ID [as=N] gfn=G pages=N [log] [readonly]  KVM_SET_USER_MEMORY_REGION
+  vcpu ID [start-index=N]                           KVM_CREATE_VCPU
+  run ID write|read PAGES [times=N]                 KVM_RUN: the guest accesses PAGES
+  host-write PAGES                                  the VMM writes guest memory
+  kernel-write PAGES [vcpu=ID] [during=its-save|its-restore|pending-table-save]
+  harvest ID [max=N] [order=acqrel|plain]           collect a vCPU's ring entries
+  reset                                             KVM_RESET_DIRTY_RINGS
+  getlog ID [as=N]                                  KVM_GET_DIRTY_LOG
+  clearlog ID first=F num=N [bits=LIST|all] [as=N]  KVM_CLEAR_DIRTY_LOG
+  show ring ID | entry ID I | bitmap ID | wp ID | harvested
+  expect TEXT                                       the previous result must be TEXT
+CAP: DIRTY_LOG_RING, DIRTY_LOG_RING_ACQ_REL, DIRTY_LOG_RING_WITH_BITMAP,
+  MANUAL_DIRTY_LOG_PROTECT2, NR_MEMSLOTS, MULTI_ADDRESS_SPACE, MAX_VCPUS, MAX_VCPU_ID,
+  USER_MEMORY, or a number. PAGES: 5, 3..9 or 0..3,7,12..13. Numbers: decimal or 0x hex,
+  with K/M suffixes.)");
 
     try {
         app.parse(argc, argv);
