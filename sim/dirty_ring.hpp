@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 namespace ringside {
@@ -20,15 +21,28 @@ struct DirtyGfn {
 };
 static_assert(sizeof(DirtyGfn) == 16);
 
+// The ring's entries live in chunks shared between copies and copied on write, so that a
+// checkpoint of 64 vCPUs with 65536-entry rings costs pointers, not 64 MiB.
 struct DirtyRing {
-    std::vector<DirtyGfn> dirty_gfns;
+    static constexpr uint32_t kChunkEntries = 4096;
+    std::vector<std::shared_ptr<std::vector<DirtyGfn>>> chunks;
     uint32_t size = 0;       // entries, a power of two
     uint32_t soft_limit = 0; // size - reserved entries
     uint32_t dirty_index = 0;
     uint32_t reset_index = 0;
 
-    DirtyGfn& entry(uint32_t index) { return dirty_gfns[index & (size - 1)]; }
-    const DirtyGfn& entry(uint32_t index) const { return dirty_gfns[index & (size - 1)]; }
+    // The entry a free-running index points at (index & (size - 1)).
+    const DirtyGfn& entry(uint32_t index) const {
+        const uint32_t i = index & (size - 1);
+        return (*chunks[i / kChunkEntries])[i % kChunkEntries];
+    }
+    DirtyGfn& entry(uint32_t index) {
+        const uint32_t i = index & (size - 1);
+        auto& c = chunks[i / kChunkEntries];
+        if (c.use_count() > 1)
+            c = std::make_shared<std::vector<DirtyGfn>>(*c);
+        return (*c)[i % kChunkEntries];
+    }
 };
 
 // kvm_dirty_ring_alloc: bytes / 16 entries; start is Ringside's start-index testing aid.

@@ -68,8 +68,7 @@ void prepare_dirty_bitmap(const Kvm& kvm, const Memslot* old, Memslot& slot) {
     } else if (old && old->dirty_bitmap) {
         slot.dirty_bitmap = old->dirty_bitmap;
     } else if (kvm_use_dirty_bitmap(kvm)) {
-        slot.dirty_bitmap = std::make_shared<DirtyBitmap>(
-            slot.npages, kvm_dirty_log_manual_protect_and_init_set(kvm));
+        slot.dirty_bitmap.emplace(slot.npages, kvm_dirty_log_manual_protect_and_init_set(kvm));
     }
 }
 
@@ -83,7 +82,7 @@ void commit_memslot(Kvm& kvm, Memslots& slots, const Memslot* old, Memslot slot,
         return;
     }
     if (change == Change::Move)
-        slot.pages->unmap_all(); // kvm_arch_flush_shadow_memslot zaps the old mappings
+        slot.pages.unmap_all(); // kvm_arch_flush_shadow_memslot zaps the old mappings
     Memslot& s = slots[slot.id] = std::move(slot);
     if (change == Change::FlagsOnly && logging && !was_logging)
         kvm_mmu_slot_enable_logging(kvm, s);
@@ -149,7 +148,7 @@ KRet kvm_set_memory_region(Kvm& kvm, uint16_t as_id, uint16_t id, uint32_t flags
     slot.base_gfn = gfn;
     slot.npages = npages;
     slot.flags = flags;
-    slot.pages = old ? old->pages : std::make_shared<PageStates>(npages);
+    slot.pages = old ? old->pages : PageStates(npages);
     prepare_dirty_bitmap(kvm, old, slot);
     if (KRet r = arch_prepare_memory_region(kvm, slot); !r.ok())
         return r;

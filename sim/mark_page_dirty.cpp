@@ -87,11 +87,11 @@ void vmm_host_write(Kvm& kvm, uint64_t gfn) {
         if (!slot)
             continue;
         const uint64_t off = gfn - slot->base_gfn;
-        if (!slot->pages->populated(off)) {
+        if (!slot->pages.populated(off)) {
             // The first write replaces the shared zero page: the MMU notifier zaps any
             // read-only mapping the guest had of it.
-            slot->pages->set_populated(off);
-            slot->pages->set_mapping(off, Mapping::Unmapped);
+            slot->pages.set_populated(off);
+            slot->pages.set_mapping(off, Mapping::Unmapped);
         }
         return;
     }

@@ -12,7 +12,9 @@ PageStates::PageStates(uint64_t npages)
 PageStates::Chunk* PageStates::chunk(uint64_t off) {
     auto& c = chunks_[off / kChunkPages];
     if (!c)
-        c = std::make_unique<Chunk>();
+        c = std::make_shared<Chunk>();
+    else if (c.use_count() > 1)
+        c = std::make_shared<Chunk>(*c); // copy on write: a checkpoint still holds it
     return c.get();
 }
 
@@ -59,9 +61,10 @@ bool PageStates::chunk_all_mapped(uint64_t off) const {
 }
 
 void PageStates::unmap_all() {
-    for (auto& c : chunks_) {
-        if (!c)
+    for (uint64_t ci = 0; ci < chunks_.size(); ++ci) {
+        if (!chunks_[ci] || chunks_[ci]->mapped == 0)
             continue;
+        Chunk* c = chunk(ci * kChunkPages);
         for (auto& b : c->bits)
             b &= ~3u;
         c->mapped = c->writable = 0;
@@ -81,8 +84,10 @@ uint64_t DirtyBitmap::valid_mask(uint64_t i) const {
 
 DirtyBitmap::Chunk& DirtyBitmap::materialize(uint64_t ci) {
     auto& c = chunks_[ci];
+    if (c && c.use_count() > 1)
+        c = std::make_shared<Chunk>(*c); // copy on write
     if (!c) {
-        c = std::make_unique<Chunk>();
+        c = std::make_shared<Chunk>();
         for (uint64_t k = 0; k < kChunkWords; ++k) {
             const uint64_t i = ci * kChunkWords + k;
             (*c)[k] = (all_set_ && i < words()) ? valid_mask(i) : 0;

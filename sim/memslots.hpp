@@ -1,6 +1,8 @@
 // Memslots, their pages and their dirty bitmaps (virt/kvm/kvm_main.c: __kvm_set_memory_region,
 // kvm_prepare_memory_region, kvm_alloc_dirty_bitmap). A slot may hold up to 2^31-1 pages, so
 // page state and bitmap live in chunks allocated on first use: an untouched chunk costs nothing.
+// Chunks are shared between copies and copied on write, so a checkpoint of a whole VM costs a
+// few pointers per chunk.
 #pragma once
 
 #include <algorithm>
@@ -8,6 +10,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <vector>
 
 namespace ringside {
@@ -52,10 +55,10 @@ class PageStates {
         uint32_t mapped = 0;
         uint32_t writable = 0;
     };
-    Chunk* chunk(uint64_t off);
+    Chunk* chunk(uint64_t off); // for writing: allocated, and unshared
     const Chunk* chunk(uint64_t off) const;
     uint64_t npages_;
-    std::vector<std::unique_ptr<Chunk>> chunks_;
+    std::vector<std::shared_ptr<Chunk>> chunks_;
 };
 
 // A slot's dirty bitmap, rounded up to 64 pages (kvm_dirty_bitmap_bytes).
@@ -77,10 +80,10 @@ class DirtyBitmap {
     static constexpr uint64_t kChunkWords = kChunkPages / 64;
     using Chunk = std::array<uint64_t, kChunkWords>;
     uint64_t valid_mask(uint64_t i) const;
-    Chunk& materialize(uint64_t ci);
+    Chunk& materialize(uint64_t ci); // for writing: allocated, and unshared
     uint64_t npages_;
     bool all_set_; // the value of every word of a chunk not yet materialised
-    std::vector<std::unique_ptr<Chunk>> chunks_;
+    std::vector<std::shared_ptr<Chunk>> chunks_;
 };
 
 struct Memslot {
@@ -89,8 +92,8 @@ struct Memslot {
     uint64_t base_gfn = 0;
     uint64_t npages = 0;
     uint32_t flags = 0;
-    std::shared_ptr<DirtyBitmap> dirty_bitmap; // shared so a move or flag change keeps it
-    std::shared_ptr<PageStates> pages;         // host memory and mappings
+    std::optional<DirtyBitmap> dirty_bitmap; // kept across a move or flag change
+    PageStates pages;                        // host memory and mappings
 
     uint32_t slot_number() const { return (uint32_t(as_id) << 16) | id; } // kvm_dirty_gfn.slot
     bool dirty_track_enabled() const {

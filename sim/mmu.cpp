@@ -22,7 +22,7 @@ void kvm_arch_mmu_enable_log_dirty_pt_masked(Kvm& kvm, Memslot& slot, uint64_t o
     for (uint64_t m = mask; m; m &= m - 1) {
         const uint64_t off = offset + static_cast<uint64_t>(__builtin_ctzll(m));
         if (off < slot.npages)
-            arm_page(kvm, *slot.pages, off);
+            arm_page(kvm, slot.pages, off);
     }
 }
 
@@ -30,14 +30,14 @@ void kvm_mmu_slot_enable_logging(Kvm& kvm, Memslot& slot) {
     // Initially-all-set reports every page dirty already, so nothing needs protecting.
     if (kvm_dirty_log_manual_protect_and_init_set(kvm))
         return;
-    slot.pages->for_each_mapped([&](uint64_t off) { arm_page(kvm, *slot.pages, off); });
+    slot.pages.for_each_mapped([&](uint64_t off) { arm_page(kvm, slot.pages, off); });
 }
 
 bool page_write_is_logged(const Kvm& kvm, const Memslot& slot, uint64_t offset) {
     (void)kvm;
     if (!slot.dirty_track_enabled() || slot.readonly())
         return false;
-    return slot.pages->mapping(offset) != Mapping::Writable;
+    return slot.pages.mapping(offset) != Mapping::Writable;
 }
 
 } // namespace ringside

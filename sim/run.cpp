@@ -91,7 +91,7 @@ void flush_pml_buffer(Kvm& kvm, Vcpu& vcpu) {
 Step guest_access(Kvm& kvm, Vcpu& vcpu, const GuestAccess& a, Memslot* slot) {
     if (!slot || (a.write && slot->readonly()))
         return Step::Mmio;
-    PageStates& pages = *slot->pages;
+    PageStates& pages = slot->pages;
     const uint64_t off = a.gfn - slot->base_gfn;
     const Mapping m = pages.mapping(off);
     if (!a.write)
@@ -115,7 +115,7 @@ Step guest_access(Kvm& kvm, Vcpu& vcpu, const GuestAccess& a, Memslot* slot) {
 // The fault handler (kvm_mmu_page_fault / user_mem_abort) maps the page and, when it maps a
 // logging slot's page writable, records it (make_spte → mark_page_dirty_in_slot).
 void handle_page_fault(Kvm& kvm, Vcpu& vcpu, Memslot& slot, const GuestAccess& a) {
-    PageStates& pages = *slot.pages;
+    PageStates& pages = slot.pages;
     const uint64_t off = a.gfn - slot.base_gfn;
     bool writable;
     if (a.write) {
@@ -142,7 +142,7 @@ uint64_t bulk_plain_accesses(const Cursor& cur, const Memslot* slot) {
         return 0;
     const uint64_t off = a.gfn - slot->base_gfn;
     const bool plain =
-        a.write ? slot->pages->chunk_all_writable(off) : slot->pages->chunk_all_mapped(off);
+        a.write ? slot->pages.chunk_all_writable(off) : slot->pages.chunk_all_mapped(off);
     if (!plain)
         return 0;
     const uint64_t chunk_end = std::min((off / kChunkPages + 1) * kChunkPages, slot->npages);
@@ -195,11 +195,11 @@ RunResult kvm_arch_vcpu_ioctl_run(Kvm& kvm, Vcpu& vcpu, const GuestProgram& prog
                 }
             }
             const Mapping before =
-                slot ? slot->pages->mapping(a.gfn - slot->base_gfn) : Mapping::Unmapped;
+                slot ? slot->pages.mapping(a.gfn - slot->base_gfn) : Mapping::Unmapped;
             step = guest_access(kvm, vcpu, a, slot);
             if (step != Step::Completed)
                 break;
-            if (slot && slot->pages->mapping(a.gfn - slot->base_gfn) != before)
+            if (slot && slot->pages.mapping(a.gfn - slot->base_gfn) != before)
                 pass_was_plain = false;
             r.done++;
             if (resumed)

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <set>
+#include <utility>
 
 namespace ringside::scenario {
 
@@ -246,7 +247,7 @@ Result Session::execute(const Command& c) {
             return error_at(c.id_col, "entry " + std::to_string(c.index) +
                                           " is outside the ring (" +
                                           std::to_string(v->dirty_ring->size) + " entries)");
-        const DirtyGfn& e = v->dirty_ring->dirty_gfns[c.index];
+        const DirtyGfn& e = std::as_const(*v->dirty_ring).entry(uint32_t(c.index));
         return "flags=" + std::to_string(e.flags) + " slot=" + std::to_string(e.slot) +
                " offset=" + std::to_string(e.offset);
     }
@@ -265,7 +266,7 @@ Result Session::execute(const Command& c) {
             return no_slot();
         ListBuilder b;
         if (s->dirty_track_enabled() && !s->readonly())
-            s->pages->for_each_range([&](uint64_t first, uint64_t last, Mapping m) {
+            s->pages.for_each_range([&](uint64_t first, uint64_t last, Mapping m) {
                 if (m != Mapping::Writable)
                     b.add_range(first, last);
             });
