@@ -29,6 +29,16 @@ class TextReporter : public scenario::Reporter {
     void error(int line, int col, const std::string& message) override {
         std::cout << file_ << ':' << line << ':' << col << ": error: " << message << '\n';
     }
+    void event(int, uint64_t index, const Event& e, std::string_view why,
+               const KernelConfig& config) override {
+        std::cout << "    #" << index << ' ' << event_kind_name(e.kind) << ": "
+                  << describe(e, config, why);
+        if (why.empty()) {
+            const KernelSite site = kernel_site(e, config);
+            std::cout << " — " << site.function << ", " << site.file;
+        }
+        std::cout << '\n';
+    }
 
   private:
     std::string file_;
@@ -48,6 +58,26 @@ class JsonReporter : public scenario::Reporter {
     void error(int line, int col, const std::string& message) override {
         emit({{"file", file_}, {"line", line}, {"col", col}, {"error", message}});
     }
+    void event(int line, uint64_t index, const Event& e, std::string_view why,
+               const KernelConfig& config) override {
+        const KernelSite site = kernel_site(e, config);
+        nlohmann::ordered_json j = {{"file", file_},
+                                    {"line", line},
+                                    {"event", index},
+                                    {"kind", event_kind_name(e.kind)},
+                                    {"function", site.function},
+                                    {"source", site.file}};
+        j["vcpu"] =
+            e.vcpu == kNoVcpu ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(e.vcpu);
+        j["slot"] = e.slot;
+        j["n"] = e.n;
+        j["a"] = e.a;
+        j["b"] = e.b;
+        j["c"] = e.c;
+        j["aux"] = e.aux;
+        j["text"] = describe(e, config, why);
+        emit(j);
+    }
 
   private:
     static void emit(const nlohmann::ordered_json& j) {
@@ -56,7 +86,7 @@ class JsonReporter : public scenario::Reporter {
     std::string file_;
 };
 
-int run_files(const std::vector<std::string>& files, bool json) {
+int run_files(const std::vector<std::string>& files, bool json, bool trace) {
     int status = 0;
     for (const std::string& f : files) {
         std::unique_ptr<scenario::Reporter> rep;
@@ -80,7 +110,7 @@ int run_files(const std::vector<std::string>& files, bool json) {
             status = 2;
             continue;
         }
-        const auto s = scenario::run_scenario(in, *rep);
+        const auto s = scenario::run_scenario(in, *rep, nullptr, trace);
         status = std::max(status, static_cast<int>(s));
         std::cout.flush();
     }
@@ -103,7 +133,11 @@ int main(int argc, char** argv) {
     std::vector<std::string> files;
     bool json = false;
     run->add_option("FILE", files, "scenario files (.scn)")->required();
+    bool trace = false;
     run->add_flag("--json", json, "print JSON Lines instead of text");
+    run->add_flag("--trace", trace,
+                  "after each command, print the events it caused, each naming the kernel "
+                  "function it mirrors");
     run->footer(R"(The scenario language, one command a line (# starts a comment):
   vm arch=x86_64|arm64|loongarch|riscv kernel=X.Y [pml=on|off] [page=4K|16K|64K]
      [patch=no-cap-check,no-wmb,plain-reset]        KVM_CREATE_VM (starts over)
@@ -138,6 +172,6 @@ CAP: DIRTY_LOG_RING, DIRTY_LOG_RING_ACQ_REL, DIRTY_LOG_RING_WITH_BITMAP,
         return 2;    // never the library's own codes
     }
     if (*run)
-        return run_files(files, json);
+        return run_files(files, json, trace);
     return 2;
 }

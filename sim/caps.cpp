@@ -3,6 +3,8 @@
 // kvm_vm_ioctl_enable_dirty_log_ring).
 #include "kvm.hpp"
 
+#include <string>
+
 namespace ringside {
 
 namespace {
@@ -19,40 +21,56 @@ bool kvm_are_all_memslots_empty(const Kvm& kvm) {
 // kvm_vm_ioctl_enable_dirty_log_ring: the size checks, then once per VM, before any vCPU.
 KRet kvm_vm_ioctl_enable_dirty_log_ring(Kvm& kvm, uint32_t size) {
     const KernelConfig& c = kvm.config;
+    const std::string at = " — kvm_vm_ioctl_enable_dirty_log_ring, virt/kvm/kvm_main.c";
+    const std::string sz = "ring size " + std::to_string(size);
     if (!c.dirty_log_page_offset)
-        return fail(kEINVAL, "this kernel has no dirty ring: KVM_DIRTY_LOG_PAGE_OFFSET is 0 "
-                             "— kvm_vm_ioctl_enable_dirty_log_ring, virt/kvm/kvm_main.c");
+        return fail(kEINVAL, "this kernel has no dirty ring: KVM_DIRTY_LOG_PAGE_OFFSET is 0 on " +
+                                 std::string(arch_name(c.spec.arch)) + " " +
+                                 version_name(c.spec.version) + at);
     if (!size || (size & (size - 1)))
-        return fail(kEINVAL, "the ring size must be a power of two and not 0 "
-                             "— kvm_vm_ioctl_enable_dirty_log_ring, virt/kvm/kvm_main.c");
-    if (size < uint64_t(c.rsvd_entries()) * sizeof(DirtyGfn) || size < c.spec.page_size)
-        return fail(kEINVAL, "the ring is smaller than its reserved entries × 16 bytes, or "
-                             "smaller than a page "
-                             "— kvm_vm_ioctl_enable_dirty_log_ring, virt/kvm/kvm_main.c");
+        return fail(kEINVAL, sz + " is not a power of two" + at);
+    const uint64_t rsvd_bytes = uint64_t(c.rsvd_entries()) * sizeof(DirtyGfn);
+    if (size < rsvd_bytes)
+        return fail(kEINVAL, sz + " is smaller than the " + std::to_string(c.rsvd_entries()) +
+                                 " reserved entries × 16 bytes (" + std::to_string(rsvd_bytes) +
+                                 ")" + at);
+    if (size < c.spec.page_size)
+        return fail(kEINVAL, sz + " is smaller than a page (" + std::to_string(c.spec.page_size) +
+                                 " bytes)" + at);
     if (size > kMaxRingBytes)
-        return fail(kE2BIG, "the ring is larger than 65536 entries × 16 bytes "
-                            "— kvm_vm_ioctl_enable_dirty_log_ring, virt/kvm/kvm_main.c");
+        return fail(kE2BIG, sz + " is larger than 65536 entries × 16 bytes (1048576)" + at);
     if (kvm.dirty_ring_size)
-        return fail(kEINVAL, "a ring size is already set: it can be set only once "
-                             "— kvm_vm_ioctl_enable_dirty_log_ring, virt/kvm/kvm_main.c");
+        return fail(kEINVAL, "a ring size (" + std::to_string(kvm.dirty_ring_size) +
+                                 ") is already set: it can be set only once" + at);
     if (kvm.created_vcpus)
-        return fail(kEINVAL, "a vCPU already exists: the ring must be sized before vCPUs "
-                             "— kvm_vm_ioctl_enable_dirty_log_ring, virt/kvm/kvm_main.c");
+        return fail(kEINVAL, std::to_string(kvm.created_vcpus) +
+                                 " vCPU(s) already exist: the ring must be sized before any vCPU" +
+                                 at);
     kvm.dirty_ring_size = size;
-    return success(0, "the ring size is set; each vCPU created from now on gets a ring "
-                      "— kvm_vm_ioctl_enable_dirty_log_ring, virt/kvm/kvm_main.c");
+    return success(0, sz + " (" + std::to_string(size / sizeof(DirtyGfn)) +
+                          " entries, soft limit " +
+                          std::to_string(size / sizeof(DirtyGfn) - c.rsvd_entries()) +
+                          ") is set; each vCPU created from now on gets a ring" + at);
 }
 
 KRet enable_dirty_log_ring_with_bitmap(Kvm& kvm, uint32_t flags) {
     const KernelConfig& c = kvm.config;
-    if (!c.need_dirty_ring_with_bitmap || !kvm.dirty_ring_size || flags)
-        return fail(kEINVAL, "WITH_BITMAP needs an arch that needs it, a ring size already "
-                             "set, and flags 0 — kvm_vm_ioctl_enable_cap_generic, "
-                             "virt/kvm/kvm_main.c");
+    const char* at = " — kvm_vm_ioctl_enable_cap_generic, virt/kvm/kvm_main.c";
+    if (!c.need_dirty_ring_with_bitmap)
+        return fail(kEINVAL, std::string(arch_name(c.spec.arch)) +
+                                 " does not need a bitmap beside the ring "
+                                 "(NEED_KVM_DIRTY_RING_WITH_BITMAP is arm64 only)" +
+                                 at);
+    if (!kvm.dirty_ring_size)
+        return fail(kEINVAL, std::string("no ring size is set yet: enable DIRTY_LOG_RING_ACQ_REL "
+                                         "first") +
+                                 at);
+    if (flags)
+        return fail(kEINVAL, "flags must be 0, not " + std::to_string(flags) + at);
     if (!kvm_are_all_memslots_empty(kvm))
-        return fail(kEINVAL, "a memslot exists: WITH_BITMAP must come before any memslot so "
-                             "every logging slot gets a bitmap — kvm_vm_ioctl_enable_cap_generic, "
-                             "virt/kvm/kvm_main.c");
+        return fail(kEINVAL, std::string("a memslot exists: WITH_BITMAP must come before any "
+                                         "memslot, so that every logging slot gets a bitmap") +
+                                 at);
     kvm.dirty_ring_with_bitmap = true;
     return success(0, "the ring now has a backup bitmap for writes without a running vCPU "
                       "— kvm_vm_ioctl_enable_cap_generic, virt/kvm/kvm_main.c");
@@ -63,16 +81,44 @@ KRet enable_manual_dirty_log_protect(Kvm& kvm, uint64_t args0, uint32_t flags) {
     uint64_t allowed = KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE;
     if (args0 & KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE)
         allowed = kvm.config.manual_caps;
-    if (flags || (args0 & ~allowed))
-        return fail(kEINVAL, "flags must be 0 and args[0] a supported mix of PROTECT_ENABLE and "
-                             "INITIALLY_SET — kvm_vm_ioctl_enable_cap_generic, "
-                             "virt/kvm/kvm_main.c");
+    const char* at = " — kvm_vm_ioctl_enable_cap_generic, virt/kvm/kvm_main.c";
+    if (flags)
+        return fail(kEINVAL, "flags must be 0, not " + std::to_string(flags) + at);
+    if (args0 & ~allowed)
+        return fail(kEINVAL, "args[0] " + std::to_string(args0) + " has bits outside the allowed " +
+                                 std::to_string(allowed) +
+                                 (args0 & KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE
+                                      ? std::string(" (KVM_DIRTY_LOG_MANUAL_CAPS)")
+                                      : std::string(" (INITIALLY_SET needs PROTECT_ENABLE)")) +
+                                 at);
     kvm.manual_dirty_log_protect = args0;
     return success(0, "manual dirty-log protection updated — kvm_vm_ioctl_enable_cap_generic, "
                       "virt/kvm/kvm_main.c");
 }
 
 } // namespace
+
+const std::vector<std::pair<std::string_view, uint32_t>>& capability_table() {
+    static const std::vector<std::pair<std::string_view, uint32_t>> table = {
+        {"DIRTY_LOG_RING", KVM_CAP_DIRTY_LOG_RING},
+        {"DIRTY_LOG_RING_ACQ_REL", KVM_CAP_DIRTY_LOG_RING_ACQ_REL},
+        {"DIRTY_LOG_RING_WITH_BITMAP", KVM_CAP_DIRTY_LOG_RING_WITH_BITMAP},
+        {"MANUAL_DIRTY_LOG_PROTECT2", KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2},
+        {"NR_MEMSLOTS", KVM_CAP_NR_MEMSLOTS},
+        {"MULTI_ADDRESS_SPACE", KVM_CAP_MULTI_ADDRESS_SPACE},
+        {"MAX_VCPUS", KVM_CAP_MAX_VCPUS},
+        {"MAX_VCPU_ID", KVM_CAP_MAX_VCPU_ID},
+        {"USER_MEMORY", KVM_CAP_USER_MEMORY},
+    };
+    return table;
+}
+
+std::string cap_name(uint64_t cap) {
+    for (auto [name, num] : capability_table())
+        if (num == cap)
+            return std::string(name);
+    return std::to_string(cap);
+}
 
 int64_t kvm_vm_ioctl_check_extension(const Kvm& kvm, uint64_t cap) {
     const KernelConfig& c = kvm.config;
@@ -100,7 +146,10 @@ int64_t kvm_vm_ioctl_check_extension(const Kvm& kvm, uint64_t cap) {
     }
 }
 
-KRet kvm_vm_ioctl_enable_cap(Kvm& kvm, uint32_t cap, uint64_t args0, uint32_t flags) {
+namespace {
+
+// kvm_vm_ioctl_enable_cap_generic, falling back to the arch's kvm_vm_ioctl_enable_cap.
+KRet enable_cap_generic(Kvm& kvm, uint32_t cap, uint64_t args0, uint32_t flags) {
     const KernelConfig& c = kvm.config;
     switch (cap) {
     case KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2:
@@ -114,9 +163,12 @@ KRet kvm_vm_ioctl_enable_cap(Kvm& kvm, uint32_t cap, uint64_t args0, uint32_t fl
             break;
         // The seed's fix (6.1): enable only the flavour of ring this kernel advertises.
         if (c.ring_cap_check && !kvm_vm_ioctl_check_extension(kvm, cap))
-            return fail(kEINVAL, "this kernel does not advertise this ring capability (checking "
-                                 "it returns 0) — kvm_vm_ioctl_enable_cap_generic, "
-                                 "virt/kvm/kvm_main.c");
+            return fail(kEINVAL,
+                        std::string(cap == KVM_CAP_DIRTY_LOG_RING ? "DIRTY_LOG_RING"
+                                                                  : "DIRTY_LOG_RING_ACQ_REL") +
+                            " is not advertised by this kernel (checking it returns 0), "
+                            "and since 6.1 only an advertised ring can be enabled — "
+                            "kvm_vm_ioctl_enable_cap_generic, virt/kvm/kvm_main.c");
         // Only the low 32 bits of args[0] are the size; cap->flags is never checked.
         return kvm_vm_ioctl_enable_dirty_log_ring(kvm, static_cast<uint32_t>(args0));
     case KVM_CAP_DIRTY_LOG_RING_WITH_BITMAP:
@@ -128,6 +180,64 @@ KRet kvm_vm_ioctl_enable_cap(Kvm& kvm, uint32_t cap, uint64_t args0, uint32_t fl
     }
     return fail(kEINVAL, "this kernel does not know this capability or cannot enable it on a VM "
                          "— kvm_vm_ioctl_enable_cap, arch/*/kvm");
+}
+
+const char* check_why(const Kvm& kvm, uint64_t cap, int64_t value) {
+    const KernelConfig& c = kvm.config;
+    switch (cap) {
+    case KVM_CAP_DIRTY_LOG_RING:
+        return value ? "the x86 TSO ring is built in (HAVE_KVM_DIRTY_RING_TSO): the maximum ring "
+                       "is 65536 entries × 16 bytes — kvm_vm_ioctl_check_extension_generic, "
+                       "virt/kvm/kvm_main.c"
+                     : "this kernel has no TSO ring (HAVE_KVM_DIRTY_RING_TSO: x86 from 5.11 "
+                       "only) — kvm_vm_ioctl_check_extension_generic, virt/kvm/kvm_main.c";
+    case KVM_CAP_DIRTY_LOG_RING_ACQ_REL:
+        return value ? "the ring with acquire/release ordering is built in "
+                       "(HAVE_KVM_DIRTY_RING_ACQ_REL) — kvm_vm_ioctl_check_extension_generic, "
+                       "virt/kvm/kvm_main.c"
+                     : "this kernel has no acquire/release ring (x86 6.1+, arm64 6.2+, loongarch "
+                       "6.7+, riscv 6.17+) — kvm_vm_ioctl_check_extension_generic, "
+                       "virt/kvm/kvm_main.c";
+    case KVM_CAP_DIRTY_LOG_RING_WITH_BITMAP:
+        return value ? "this arch needs a backup bitmap beside the ring "
+                       "(NEED_KVM_DIRTY_RING_WITH_BITMAP: arm64 6.2+) — "
+                       "kvm_vm_ioctl_check_extension_generic, virt/kvm/kvm_main.c"
+                     : "this arch never writes guest memory without a vCPU, or the capability "
+                       "does not exist yet (6.2) — kvm_vm_ioctl_check_extension_generic, "
+                       "virt/kvm/kvm_main.c";
+    case KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2:
+        return c.manual_caps == 3 ? "KVM_DIRTY_LOG_MANUAL_CAPS: PROTECT_ENABLE | INITIALLY_SET "
+                                    "— kvm_vm_ioctl_check_extension_generic, virt/kvm/kvm_main.c"
+                                  : "KVM_DIRTY_LOG_MANUAL_CAPS: PROTECT_ENABLE only, this arch "
+                                    "lacks INITIALLY_SET — kvm_vm_ioctl_check_extension_generic, "
+                                    "virt/kvm/kvm_main.c";
+    default:
+        return value ? "a constant of this kernel — kvm_vm_ioctl_check_extension, arch/*/kvm"
+                     : "unknown to this kernel: 0 — kvm_vm_ioctl_check_extension, arch/*/kvm";
+    }
+}
+
+} // namespace
+
+KRet kvm_vm_ioctl_enable_cap(Kvm& kvm, uint32_t cap, uint64_t args0, uint32_t flags) {
+    const KRet r = enable_cap_generic(kvm, cap, args0, flags);
+    Event e{EventKind::Ioctl, uint8_t(IoctlId::EnableCap)};
+    e.slot = cap;
+    e.a = args0;
+    e.n = flags;
+    e.b = uint64_t(r.value);
+    kvm.emit(e, r.why);
+    return r;
+}
+
+KRet kvm_ioctl_check_extension(const Kvm& kvm, uint64_t cap) {
+    const int64_t v = kvm_vm_ioctl_check_extension(kvm, cap);
+    Event e{EventKind::Ioctl, uint8_t(IoctlId::CheckExtension)};
+    e.slot = uint32_t(cap);
+    e.b = uint64_t(v);
+    const char* why = check_why(kvm, cap, v);
+    kvm.emit(e, why);
+    return {v, why};
 }
 
 bool kvm_use_dirty_bitmap(const Kvm& kvm) {

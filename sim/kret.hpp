@@ -20,16 +20,16 @@ enum Errno : int {
 
 struct KRet {
     int64_t value = 0;
-    const char* why = ""; // static text: "<reason> — <kernel function>, <file>"
+    std::string why; // "<reason, with its values> — <kernel function>, <file>"
 
     bool ok() const { return value >= 0; }
 };
 
-inline KRet fail(int err, const char* why) {
-    return {-static_cast<int64_t>(err), why};
+inline KRet fail(int err, std::string why) {
+    return {-static_cast<int64_t>(err), std::move(why)};
 }
-inline KRet success(int64_t v = 0, const char* why = "") {
-    return {v, why};
+inline KRet success(int64_t v = 0, std::string why = {}) {
+    return {v, std::move(why)};
 }
 
 // "-EINVAL", "0", "1048576": a result the way the kernel's caller sees it.

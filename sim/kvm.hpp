@@ -3,6 +3,7 @@
 #pragma once
 
 #include "dirty_ring.hpp"
+#include "events.hpp"
 #include "kernel_config.hpp"
 #include "kret.hpp"
 #include "memslots.hpp"
@@ -75,6 +76,7 @@ struct Vcpu {
     std::optional<DirtyRing> dirty_ring;
     std::vector<uint64_t> pml_buffer;   // gfns logged by the CPU, oldest first
     std::optional<GuestAccess> pending; // the access at the guest's pc after an exit
+    uint64_t unseen_writes = 0;         // writes to writable dirty pages: KVM never sees them
 };
 
 struct Kvm {
@@ -87,8 +89,14 @@ struct Kvm {
     uint32_t created_vcpus = 0;
     uint32_t nr_memslots_dirty_logging = 0;
     uint64_t tlb_flushes = 0;
+    EventSink* events = nullptr; // where the engine reports what it does; not owned
 
     explicit Kvm(const KernelConfig& c);
+    // Reports one event, if anybody listens.
+    void emit(const Event& e, std::string_view why = {}) const {
+        if (events)
+            events->emit(e, why);
+    }
 
     Vcpu* vcpu_by_id(uint32_t id);
     const Vcpu* vcpu_by_id(uint32_t id) const;
@@ -98,8 +106,14 @@ struct Kvm {
 };
 
 // ---- capabilities (caps.cpp)
-// kvm_vm_ioctl_check_extension_generic + the arch's kvm_vm_ioctl_check_extension
+// The capability names the scenario language knows (without KVM_CAP_), and their numbers.
+const std::vector<std::pair<std::string_view, uint32_t>>& capability_table();
+// "DIRTY_LOG_RING", or the number for one without a name.
+std::string cap_name(uint64_t cap);
+// kvm_vm_ioctl_check_extension_generic + the arch's kvm_vm_ioctl_check_extension: the value
 int64_t kvm_vm_ioctl_check_extension(const Kvm& kvm, uint64_t cap);
+// The KVM_CHECK_EXTENSION ioctl as userspace makes it: the value, why, and an event.
+KRet kvm_ioctl_check_extension(const Kvm& kvm, uint64_t cap);
 // kvm_vm_ioctl_enable_cap_generic
 KRet kvm_vm_ioctl_enable_cap(Kvm& kvm, uint32_t cap, uint64_t args0, uint32_t flags);
 // kvm_use_dirty_bitmap (6.2+); before 6.2 the same question was "no ring"
@@ -123,9 +137,10 @@ MarkOutcome kvm_write_guest_page(Kvm& kvm, Vcpu* vcpu, uint64_t gfn, VgicWrite d
 void vmm_host_write(Kvm& kvm, uint64_t gfn);
 
 // ---- the MMU (mmu.cpp)
-// kvm_arch_mmu_enable_log_dirty_pt_masked: re-arm the pages offset + bits of mask
-void kvm_arch_mmu_enable_log_dirty_pt_masked(Kvm& kvm, Memslot& slot, uint64_t offset,
-                                             uint64_t mask);
+// kvm_arch_mmu_enable_log_dirty_pt_masked: re-arm the pages offset + bits of mask; returns the
+// bits whose pages really changed (mapped writable before)
+uint64_t kvm_arch_mmu_enable_log_dirty_pt_masked(Kvm& kvm, Memslot& slot, uint64_t offset,
+                                                 uint64_t mask);
 // kvm_mmu_slot_apply_flags (x86) / kvm_arch_commit_memory_region (arm64): logging turned on
 void kvm_mmu_slot_enable_logging(Kvm& kvm, Memslot& slot);
 // The next guest write to this page will be logged (Ringside's `show wp`).

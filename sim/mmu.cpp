@@ -8,29 +8,37 @@ namespace ringside {
 namespace {
 
 // kvm_mmu_write_protect_pt_masked, or kvm_mmu_clear_dirty_pt_masked with PML.
-void arm_page(const Kvm& kvm, PageStates& pages, uint64_t off) {
+bool arm_page(const Kvm& kvm, PageStates& pages, uint64_t off) {
     if (pages.mapping(off) != Mapping::Writable)
-        return; // unmapped pages fault anyway; read-only ones already do
+        return false; // unmapped pages fault anyway; read-only ones already do
     pages.set_mapping(off,
                       kvm.config.cpu_dirty_log_size ? Mapping::WritableClean : Mapping::ReadOnly);
+    return true;
 }
 
 } // namespace
 
-void kvm_arch_mmu_enable_log_dirty_pt_masked(Kvm& kvm, Memslot& slot, uint64_t offset,
-                                             uint64_t mask) {
+uint64_t kvm_arch_mmu_enable_log_dirty_pt_masked(Kvm& kvm, Memslot& slot, uint64_t offset,
+                                                 uint64_t mask) {
+    uint64_t armed = 0;
     for (uint64_t m = mask; m; m &= m - 1) {
-        const uint64_t off = offset + static_cast<uint64_t>(__builtin_ctzll(m));
-        if (off < slot.npages)
-            arm_page(kvm, slot.pages, off);
+        const auto bit = static_cast<uint64_t>(__builtin_ctzll(m));
+        if (offset + bit < slot.npages && arm_page(kvm, slot.pages, offset + bit))
+            armed |= 1ull << bit;
     }
+    return armed;
 }
 
 void kvm_mmu_slot_enable_logging(Kvm& kvm, Memslot& slot) {
     // Initially-all-set reports every page dirty already, so nothing needs protecting.
     if (kvm_dirty_log_manual_protect_and_init_set(kvm))
         return;
-    slot.pages.for_each_mapped([&](uint64_t off) { arm_page(kvm, slot.pages, off); });
+    uint64_t armed = 0;
+    slot.pages.for_each_mapped([&](uint64_t off) { armed += arm_page(kvm, slot.pages, off); });
+    Event e{EventKind::ArmPages};
+    e.slot = slot.slot_number();
+    e.a = armed;
+    kvm.emit(e);
 }
 
 bool page_write_is_logged(const Kvm& kvm, const Memslot& slot, uint64_t offset) {

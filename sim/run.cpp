@@ -74,6 +74,12 @@ bool pml_enabled(const Kvm& kvm) {
 // vmx_flush_pml_buffer: every gfn the CPU logged goes to the ring or bitmap. Up to 6.13 the
 // buffer was read from the newest entry down; from 6.14 in the order the CPU wrote it.
 void flush_pml_buffer(Kvm& kvm, Vcpu& vcpu) {
+    if (vcpu.pml_buffer.empty())
+        return;
+    Event e{EventKind::PmlFlush, uint8_t(kvm.config.pml_oldest_first)};
+    e.vcpu = vcpu.vcpu_id;
+    e.n = uint32_t(vcpu.pml_buffer.size());
+    kvm.emit(e);
     auto mark = [&](uint64_t gfn) {
         if (Memslot* slot = kvm.gfn_to_memslot(0, gfn))
             mark_page_dirty_in_slot(kvm, &vcpu, slot, gfn);
@@ -104,6 +110,12 @@ Step guest_access(Kvm& kvm, Vcpu& vcpu, const GuestAccess& a, Memslot* slot) {
             if (vcpu.pml_buffer.size() == kvm.config.cpu_dirty_log_size)
                 return Step::PmlFull;
             vcpu.pml_buffer.push_back(a.gfn); // the CPU sets the dirty bit and logs the gfn
+            Event e{EventKind::PmlLog};
+            e.vcpu = vcpu.vcpu_id;
+            e.slot = slot->slot_number();
+            e.a = a.gfn;
+            e.n = uint32_t(vcpu.pml_buffer.size());
+            kvm.emit(e);
         }
         pages.set_mapping(off, Mapping::Writable);
         return Step::Completed;
@@ -130,8 +142,27 @@ void handle_page_fault(Kvm& kvm, Vcpu& vcpu, Memslot& slot, const GuestAccess& a
             host_writable && (kvm.config.spec.arch == Arch::X86_64 || !slot.dirty_track_enabled());
     }
     pages.set_mapping(off, writable ? Mapping::Writable : Mapping::ReadOnly);
+    Event e{EventKind::MapPage, uint8_t(pages.mapping(off)), uint8_t(a.write)};
+    e.vcpu = vcpu.vcpu_id;
+    e.slot = slot.slot_number();
+    e.a = a.gfn;
+    kvm.emit(e);
     if (writable && slot.dirty_track_enabled())
         mark_page_dirty_in_slot(kvm, &vcpu, &slot, a.gfn);
+}
+
+// Reports why the guest left guest mode (other than to halt).
+void report_exit(Kvm& kvm, const Vcpu& vcpu, Step step, const GuestAccess& a, const Memslot* slot) {
+    Event e{step == Step::Fault     ? EventKind::GuestFault
+            : step == Step::PmlFull ? EventKind::PmlFullExit
+                                    : EventKind::MmioExit,
+            uint8_t(a.write)};
+    e.vcpu = vcpu.vcpu_id;
+    e.slot = slot ? slot->slot_number() : 0;
+    e.a = a.gfn;
+    e.b = slot ? uint64_t(slot->pages.mapping(a.gfn - slot->base_gfn)) : 0;
+    e.n = uint32_t(vcpu.pml_buffer.size());
+    kvm.emit(e);
 }
 
 // Accesses that change nothing, done in bulk: writes to a chunk of dirty writable pages, reads
@@ -151,7 +182,9 @@ uint64_t bulk_plain_accesses(const Cursor& cur, const Memslot* slot) {
 
 } // namespace
 
-RunResult kvm_arch_vcpu_ioctl_run(Kvm& kvm, Vcpu& vcpu, const GuestProgram& program) {
+namespace {
+
+RunResult vcpu_run(Kvm& kvm, Vcpu& vcpu, const GuestProgram& program) {
     RunResult r;
     Cursor cur(program);
     const uint64_t pass_length = cur.pass_length();
@@ -172,6 +205,12 @@ RunResult kvm_arch_vcpu_ioctl_run(Kvm& kvm, Vcpu& vcpu, const GuestProgram& prog
         // Before entering the guest: a soft-full ring makes the vCPU exit to userspace
         // (KVM_EXIT_DIRTY_RING_FULL) until a reset brings it below the soft limit.
         if (vcpu.dirty_ring && dirty_ring_soft_full(*vcpu.dirty_ring)) {
+            Event e{EventKind::SoftFullExit, uint8_t(vcpu.pending.has_value())};
+            e.vcpu = vcpu.vcpu_id;
+            e.b = dirty_ring_used(*vcpu.dirty_ring);
+            e.n = vcpu.dirty_ring->soft_limit;
+            e.a = vcpu.pending ? vcpu.pending->gfn : 0;
+            kvm.emit(e);
             r.exit = ExitReason::DirtyRingFull;
             return r;
         }
@@ -190,6 +229,8 @@ RunResult kvm_arch_vcpu_ioctl_run(Kvm& kvm, Vcpu& vcpu, const GuestProgram& prog
             if (!resumed) {
                 if (uint64_t n = bulk_plain_accesses(cur, slot)) {
                     r.done += n;
+                    if (cur.current().write)
+                        vcpu.unseen_writes += n;
                     advance(n);
                     continue;
                 }
@@ -201,6 +242,8 @@ RunResult kvm_arch_vcpu_ioctl_run(Kvm& kvm, Vcpu& vcpu, const GuestProgram& prog
                 break;
             if (slot && slot->pages.mapping(a.gfn - slot->base_gfn) != before)
                 pass_was_plain = false;
+            else if (a.write && !resumed) // a resumed access completes the one that trapped
+                vcpu.unseen_writes++;
             r.done++;
             if (resumed)
                 vcpu.pending.reset();
@@ -213,6 +256,8 @@ RunResult kvm_arch_vcpu_ioctl_run(Kvm& kvm, Vcpu& vcpu, const GuestProgram& prog
             pass_was_plain = false;
             advance(1);
         }
+        if (step != Step::Halt)
+            report_exit(kvm, vcpu, step, a, slot);
         // Every exit empties the PML buffer before it is handled (vmx_handle_exit).
         flush_pml_buffer(kvm, vcpu);
         switch (step) {
@@ -231,6 +276,20 @@ RunResult kvm_arch_vcpu_ioctl_run(Kvm& kvm, Vcpu& vcpu, const GuestProgram& prog
             break;
         }
     }
+}
+
+} // namespace
+
+RunResult kvm_arch_vcpu_ioctl_run(Kvm& kvm, Vcpu& vcpu, const GuestProgram& program) {
+    const uint64_t unseen = vcpu.unseen_writes;
+    const RunResult r = vcpu_run(kvm, vcpu, program);
+    Event e{EventKind::Ioctl, uint8_t(IoctlId::Run), uint8_t(r.exit)};
+    e.vcpu = vcpu.vcpu_id;
+    e.a = r.done;
+    e.c = vcpu.unseen_writes - unseen;
+    e.n = vcpu.pending.has_value();
+    kvm.emit(e);
+    return r;
 }
 
 } // namespace ringside

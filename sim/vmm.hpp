@@ -3,6 +3,7 @@
 #pragma once
 
 #include "dirty_ring.hpp"
+#include "events.hpp"
 
 #include <cstdint>
 #include <map>
@@ -21,6 +22,6 @@ enum class HarvestOrder : uint8_t { AcqRel, Plain };
 // kvm_dirty_ring_reap_one (QEMU) / dirty_ring_collect_one (selftest): collect up to max entries
 // of one vCPU's ring, stopping at the first one KVM has not published as DIRTY.
 uint64_t vmm_harvest_ring(Vmm& vmm, DirtyRing& ring, uint32_t vcpu_id, uint64_t max,
-                          HarvestOrder order = HarvestOrder::AcqRel);
+                          HarvestOrder order = HarvestOrder::AcqRel, EventSink* events = nullptr);
 
 } // namespace ringside

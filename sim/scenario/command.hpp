@@ -70,7 +70,4 @@ using ParsedLine = std::variant<std::monostate, Command, ParseError>;
 // Parses one line (without its newline).
 ParsedLine parse_line(std::string_view line);
 
-// Capability names the language accepts (without KVM_CAP_), for help texts and front ends.
-std::vector<std::pair<std::string_view, uint32_t>> capability_names();
-
 } // namespace ringside::scenario

@@ -122,25 +122,11 @@ void check_program_size(const GuestProgram& p, int col) {
         bad(col, "more than 2^64 - 1 accesses");
 }
 
-std::vector<std::pair<std::string_view, uint32_t>> cap_table() {
-    return {
-        {"DIRTY_LOG_RING", KVM_CAP_DIRTY_LOG_RING},
-        {"DIRTY_LOG_RING_ACQ_REL", KVM_CAP_DIRTY_LOG_RING_ACQ_REL},
-        {"DIRTY_LOG_RING_WITH_BITMAP", KVM_CAP_DIRTY_LOG_RING_WITH_BITMAP},
-        {"MANUAL_DIRTY_LOG_PROTECT2", KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2},
-        {"NR_MEMSLOTS", KVM_CAP_NR_MEMSLOTS},
-        {"MULTI_ADDRESS_SPACE", KVM_CAP_MULTI_ADDRESS_SPACE},
-        {"MAX_VCPUS", KVM_CAP_MAX_VCPUS},
-        {"MAX_VCPU_ID", KVM_CAP_MAX_VCPU_ID},
-        {"USER_MEMORY", KVM_CAP_USER_MEMORY},
-    };
-}
-
 uint32_t parse_cap(const Word& w) {
     std::string_view s = w.text;
     if (s.starts_with("KVM_CAP_"))
         s.remove_prefix(8);
-    for (auto [name, num] : cap_table())
+    for (auto [name, num] : capability_table())
         if (name == s)
             return num;
     if (!s.empty() && s[0] >= '0' && s[0] <= '9')
@@ -432,10 +418,6 @@ Command parse_command(const std::vector<Word>& w) {
 }
 
 } // namespace
-
-std::vector<std::pair<std::string_view, uint32_t>> capability_names() {
-    return cap_table();
-}
 
 ParsedLine parse_line(std::string_view line) {
     // Comments run from # to the end of the line, wherever they appear.

@@ -112,7 +112,15 @@ template <class F> void for_each_page(const PageList& list, F&& f) {
 Result Session::execute(const Command& c) {
     if (c.op == Op::Vm) {
         kvm_.emplace(*make_kernel_config(c.vm).config);
+        kvm_->events = sink_;
         vmm_ = Vmm{};
+        const VmSpec& v = c.vm;
+        Event e{EventKind::Ioctl, uint8_t(IoctlId::CreateVm)};
+        kvm_->emit(e, "a new VM on " + std::string(arch_name(v.arch)) + " Linux " +
+                          version_name(v.version) + ", " + std::to_string(v.page_size / 1024) +
+                          "K pages" +
+                          (v.arch == Arch::X86_64 ? (v.pml ? ", Intel PML on" : ", no PML") : "") +
+                          " — kvm_dev_ioctl_create_vm, virt/kvm/kvm_main.c");
         return std::string("0");
     }
     if (!kvm_)
@@ -138,7 +146,7 @@ Result Session::execute(const Command& c) {
     case Op::Expect:
         break;
     case Op::Check:
-        return std::to_string(kvm_vm_ioctl_check_extension(kvm, c.cap));
+        return std::to_string(kvm_ioctl_check_extension(kvm, c.cap).value);
     case Op::Enable:
         return ret_text(kvm_vm_ioctl_enable_cap(kvm, uint32_t(c.cap), c.args0, c.flags).value);
     case Op::Memslot:
@@ -185,7 +193,7 @@ Result Session::execute(const Command& c) {
             return no_vcpu(c.id);
         if (!v->dirty_ring)
             return error_at(c.id_col, "vCPU " + std::to_string(c.id) + " has no dirty ring");
-        return std::to_string(vmm_harvest_ring(vmm_, *v->dirty_ring, c.id, c.max, c.order));
+        return std::to_string(vmm_harvest_ring(vmm_, *v->dirty_ring, c.id, c.max, c.order, sink_));
     }
     case Op::Reset:
         return ret_text(kvm_vm_ioctl_reset_dirty_pages(kvm).value);
@@ -288,6 +296,77 @@ Result Session::execute(const Command& c) {
     return error_at(1, "internal error: unhandled command");
 }
 
+void Session::set_sink(EventSink* sink) {
+    sink_ = sink;
+    if (kvm_)
+        kvm_->events = sink;
+}
+
+std::string state_digest(const Session& s) {
+    const Kvm* kvm = s.kvm();
+    if (!kvm)
+        return "no vm\n";
+    std::string out;
+    auto line = [&](const std::string& t) { out += t + "\n"; };
+    const VmSpec& v = kvm->config.spec;
+    line("vm " + std::string(arch_name(v.arch)) + " " + version_name(v.version) + " page " +
+         std::to_string(v.page_size) + " pml " + std::to_string(kvm->config.cpu_dirty_log_size));
+    line("ring_size " + std::to_string(kvm->dirty_ring_size) + " with_bitmap " +
+         std::to_string(kvm->dirty_ring_with_bitmap) + " manual " +
+         std::to_string(kvm->manual_dirty_log_protect) + " tlb_flushes " +
+         std::to_string(kvm->tlb_flushes) + " logging " +
+         std::to_string(kvm->nr_memslots_dirty_logging));
+    for (size_t as = 0; as < kvm->memslots.size(); ++as)
+        for (const auto& [id, slot] : kvm->memslots[as]) {
+            line("slot " + std::to_string(as) + ":" + std::to_string(id) + " gfn " +
+                 std::to_string(slot.base_gfn) + " pages " + std::to_string(slot.npages) +
+                 " flags " + std::to_string(slot.flags));
+            std::string map;
+            slot.pages.for_each_range([&](uint64_t first, uint64_t last, Mapping m) {
+                map += std::to_string(first) + "-" + std::to_string(last) + ":" +
+                       std::to_string(int(m)) + " ";
+            });
+            line(" map " + map);
+            ListBuilder pop;
+            for (uint64_t off = 0; off < slot.npages; ++off)
+                if (slot.pages.populated(off))
+                    pop.add(off);
+            line(" populated " + pop.str());
+            if (slot.dirty_bitmap) {
+                const DirtyBitmap& bm = *slot.dirty_bitmap;
+                line(" bitmap " +
+                     bits_list([&](auto f) { bm.for_each_nonzero_word(f); }, slot.npages));
+            }
+        }
+    for (const Vcpu& vc : kvm->vcpus) {
+        std::string t =
+            "vcpu " + std::to_string(vc.vcpu_id) + " unseen " + std::to_string(vc.unseen_writes) +
+            " pending " +
+            (vc.pending ? std::to_string(vc.pending->gfn) + (vc.pending->write ? "w" : "r")
+                        : std::string("-")) +
+            " pml " + std::to_string(vc.pml_buffer.size());
+        if (vc.dirty_ring) {
+            const DirtyRing& r = *vc.dirty_ring;
+            t += " ring " + std::to_string(r.size) + " " + std::to_string(r.dirty_index) + " " +
+                 std::to_string(r.reset_index);
+            for (uint32_t i = 0; i < r.size; ++i) {
+                const DirtyGfn& g = r.entry(i);
+                if (g.flags || g.slot || g.offset)
+                    t += " [" + std::to_string(i) + "]" + std::to_string(g.flags) + "/" +
+                         std::to_string(g.slot) + "/" + std::to_string(g.offset);
+            }
+        }
+        line(t);
+    }
+    const Vmm& vmm = s.vmm();
+    for (const auto& [id, f] : vmm.fetch_index)
+        line("fetch " + std::to_string(id) + " " + std::to_string(f));
+    for (const auto& [slot, offs] : vmm.harvested)
+        line("harvested " + std::to_string(slot) + ":" +
+             format_list(std::vector<uint64_t>(offs.begin(), offs.end())));
+    return out;
+}
+
 namespace {
 
 // Reads one line of at most kMaxLineLength bytes; false at end of input. A longer line is
@@ -311,9 +390,17 @@ bool read_line(std::istream& in, std::string& line, bool* too_long) {
 
 } // namespace
 
-FileStatus run_scenario(std::istream& in, Reporter& out, Session* session) {
+FileStatus run_scenario(std::istream& in, Reporter& out, Session* session, bool trace) {
     Session local;
     Session& s = session ? *session : local;
+    EventLog events; // the current command's events, when tracing
+    uint64_t traced = 0;
+    struct Detach { // the session must not keep pointing at events once it is gone
+        Session& s;
+        ~Detach() { s.set_sink(nullptr); }
+    } detach{s};
+    if (trace)
+        s.set_sink(&events);
     std::optional<std::string> last; // the previous command's result text
     std::string line;
     bool too_long = false;
@@ -349,6 +436,9 @@ FileStatus run_scenario(std::istream& in, Reporter& out, Session* session) {
         }
         last = std::get<std::string>(r);
         out.result(lineno, cmd->text, *last);
+        for (size_t i = 0; i < events.size(); ++i)
+            out.event(lineno, traced++, events.events[i], events.reason(i), s.kvm()->config);
+        events.clear();
     }
     return FileStatus::Passed;
 }

@@ -10,7 +10,8 @@
 
 namespace ringside::scenario {
 
-// A VM and the VMM driving it, as one scenario sees them.
+// A VM and the VMM driving it, as one scenario sees them. Copying a Session is cheap (the
+// big state is shared copy-on-write) and gives an independent VM: that is a checkpoint.
 class Session {
   public:
     // Runs one command; the result text, or a scenario error (bad reference, no vm yet).
@@ -18,11 +19,18 @@ class Session {
 
     const Kvm* kvm() const { return kvm_ ? &*kvm_ : nullptr; }
     const Vmm& vmm() const { return vmm_; }
+    // Where events go from now on (nullptr: nowhere).
+    void set_sink(EventSink* sink);
+    EventSink* sink() const { return sink_; }
 
   private:
     std::optional<Kvm> kvm_;
     Vmm vmm_;
+    EventSink* sink_ = nullptr;
 };
+
+// Everything a Session holds, as canonical text: equal texts mean equal states.
+std::string state_digest(const Session& s);
 
 // LIST: ascending values, runs of three or more as a-b, pairs as a,b, "-" when empty.
 class ListBuilder {
@@ -43,6 +51,12 @@ std::string format_list(const std::vector<uint64_t>& sorted_unique);
 class Reporter {
   public:
     virtual ~Reporter() = default;
+    // With tracing on, each event the command caused, after its result; index counts from 0
+    // at the file's start.
+    virtual void event(int line, uint64_t index, const Event& e, std::string_view why,
+                       const KernelConfig& config) {
+        (void)line, (void)index, (void)e, (void)why, (void)config;
+    }
     virtual void result(int line, const std::string& command, const std::string& result) = 0;
     virtual void expectation_failed(int line, const std::string& expected,
                                     const std::string& got) = 0;
@@ -54,6 +68,7 @@ enum class FileStatus { Passed = 0, ExpectationFailed = 1, Error = 2 };
 inline constexpr size_t kMaxLineLength = 65536;
 
 // Runs a scenario read from in, stopping at the first failed expectation or error.
-FileStatus run_scenario(std::istream& in, Reporter& out, Session* session = nullptr);
+FileStatus run_scenario(std::istream& in, Reporter& out, Session* session = nullptr,
+                        bool trace = false);
 
 } // namespace ringside::scenario

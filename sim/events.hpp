@@ -1,0 +1,111 @@
+// The event log: every state change a learner should see, in order, each naming the kernel
+// function it mirrors. Same inputs, same log, byte for byte. A guest write to a page that is
+// already writable and dirty changes nothing KVM sees, so it is counted (Vcpu::unseen_writes),
+// not logged.
+#pragma once
+
+#include "kernel_config.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ringside {
+
+enum class EventKind : uint8_t {
+    Ioctl,        // userspace called KVM: which ioctl, its arguments, result and reason
+    GuestFault,   // a guest access trapped to KVM: the page was unmapped or write-protected
+    MapPage,      // the fault handler mapped the page (writable or read-only)
+    RingPush,     // kvm_dirty_ring_push: an entry was published as DIRTY
+    BitmapSet,    // mark_page_dirty_in_slot set the page's bit in the slot's bitmap
+    MarkDropped,  // mark_page_dirty_in_slot recorded nothing (no vCPU, no bitmap, oops)
+    PmlLog,       // the CPU appended a gfn to the vCPU's PML buffer (no exit)
+    PmlFullExit,  // the PML buffer was full: the vCPU exits to KVM
+    PmlFlush,     // vmx_flush_pml_buffer emptied the buffer into the ring or bitmap
+    SoftFullExit, // the ring is soft full: the vCPU returns KVM_EXIT_DIRTY_RING_FULL
+    MmioExit,     // the access hit no memslot (or a read-only one): KVM_EXIT_MMIO
+    Harvest,      // userspace collected one ring entry and marked it RESET
+    RingReset,    // kvm_dirty_ring_reset walked one vCPU's harvested entries
+    ResetBatch,   // kvm_reset_dirty_gfn: one coalesced 64-page mask re-armed (or ignored)
+    ArmPages,     // logging turned on for a slot: its mapped pages were armed
+    BitmapTake,   // KVM_GET_DIRTY_LOG took and cleared one 64-bit word
+    BitmapClear,  // KVM_CLEAR_DIRTY_LOG cleared one 64-bit word's set bits
+    HostWrite,    // the VMM wrote a page it had never written: populated, zero page unmapped
+    TlbFlush,     // kvm_flush_remote_tlbs
+};
+
+enum class IoctlId : uint8_t {
+    CreateVm,
+    CheckExtension,
+    EnableCap,
+    SetUserMemoryRegion,
+    CreateVcpu,
+    Run,
+    ResetDirtyRings,
+    GetDirtyLog,
+    ClearDirtyLog,
+};
+
+inline constexpr uint32_t kNoVcpu = ~0u;
+
+// 48 bytes; the meaning of the fields depends on kind (see describe()).
+struct Event {
+    EventKind kind = EventKind::Ioctl;
+    uint8_t aux = 0; // ioctl id, write flag, mapping, mark, exit reason ...
+    uint8_t aux2 = 0;
+    uint32_t vcpu = kNoVcpu;
+    uint32_t slot = 0; // as_id << 16 | id, or a capability number
+    uint32_t n = 0;    // ring index, count, flags
+    uint64_t a = 0;    // gfn, offset, word index, args0
+    uint64_t b = 0;    // mask, result
+    uint64_t c = 0;
+};
+
+// Receives events as the engine produces them; why is the reason of an ioctl's result.
+class EventSink {
+  public:
+    virtual ~EventSink() = default;
+    virtual void emit(const Event& e, std::string_view why) = 0;
+};
+
+// The normal mode: keep every event, and each ioctl's reason.
+class EventLog : public EventSink {
+  public:
+    void emit(const Event& e, std::string_view why) override {
+        events.push_back(e);
+        reasons.push_back(why.empty() ? 0 : intern(why));
+    }
+    // The reason recorded with event i ("" for none).
+    std::string_view reason(size_t i) const { return texts[reasons[i]]; }
+    size_t size() const { return events.size(); }
+    void clear() {
+        events.clear();
+        reasons.clear();
+    }
+
+    std::vector<Event> events;
+    std::vector<uint32_t> reasons;      // per event: index into texts
+    std::vector<std::string> texts{""}; // distinct reasons
+
+  private:
+    uint32_t intern(std::string_view why) {
+        for (uint32_t i = uint32_t(texts.size()); i-- > 1;)
+            if (texts[i] == why)
+                return i;
+        texts.emplace_back(why);
+        return uint32_t(texts.size() - 1);
+    }
+};
+
+std::string_view event_kind_name(EventKind k);
+// The kernel function an event mirrors and its file, e.g. "kvm_dirty_ring_push",
+// "virt/kvm/dirty_ring.c". Ioctl events name the ioctl's handler.
+struct KernelSite {
+    const char* function;
+    const char* file;
+};
+KernelSite kernel_site(const Event& e, const KernelConfig& config);
+// One plain sentence a newcomer can follow; why is the ioctl's reason, if any.
+std::string describe(const Event& e, const KernelConfig& config, std::string_view why = {});
+
+} // namespace ringside
