@@ -110,12 +110,14 @@ Step guest_access(Kvm& kvm, Vcpu& vcpu, const GuestAccess& a, Memslot* slot) {
             if (vcpu.pml_buffer.size() == kvm.config.cpu_dirty_log_size)
                 return Step::PmlFull;
             vcpu.pml_buffer.push_back(a.gfn); // the CPU sets the dirty bit and logs the gfn
+            pages.set_mapping(off, Mapping::Writable);
             Event e{EventKind::PmlLog};
             e.vcpu = vcpu.vcpu_id;
             e.slot = slot->slot_number();
             e.a = a.gfn;
             e.n = uint32_t(vcpu.pml_buffer.size());
             kvm.emit(e);
+            return Step::Completed;
         }
         pages.set_mapping(off, Mapping::Writable);
         return Step::Completed;

@@ -5,15 +5,36 @@
 #include "dirty_ring.hpp"
 #include "events.hpp"
 
+#include <array>
 #include <cstdint>
 #include <map>
-#include <set>
+#include <memory>
 
 namespace ringside {
 
+// A set of page offsets in 4096-page chunks shared copy-on-write, so that copying what a VMM
+// collected from a 16 GiB guest costs a few pointers.
+class PageSet {
+  public:
+    void insert(uint64_t off);
+    bool contains(uint64_t off) const;
+    bool empty() const { return chunks_.empty(); }
+    uint64_t size() const;
+    // Calls f(off) for each member, ascending.
+    template <class F> void for_each(F&& f) const {
+        for (const auto& [ci, c] : chunks_)
+            for (uint64_t w = 0; w < c->size(); ++w)
+                for (uint64_t m = (*c)[w]; m; m &= m - 1)
+                    f(ci * 4096 + w * 64 + static_cast<uint64_t>(__builtin_ctzll(m)));
+    }
+
+  private:
+    std::map<uint64_t, std::shared_ptr<std::array<uint64_t, 64>>> chunks_;
+};
+
 struct Vmm {
-    std::map<uint32_t, uint32_t> fetch_index;         // per vCPU id, free-running
-    std::map<uint32_t, std::set<uint64_t>> harvested; // slot number → page offsets
+    std::map<uint32_t, uint32_t> fetch_index; // per vCPU id, free-running
+    std::map<uint32_t, PageSet> harvested;    // slot number → page offsets collected
 };
 
 // How userspace reads flags and writes RESET: acquire/release, or plain (wrong on arm64).

@@ -287,8 +287,9 @@ Result Session::execute(const Command& c) {
         for (const auto& [slot, offsets] : vmm_.harvested) {
             if (!out.empty())
                 out += ';';
-            out += std::to_string(slot) + ':' +
-                   format_list(std::vector<uint64_t>(offsets.begin(), offsets.end()));
+            ListBuilder b;
+            offsets.for_each([&](uint64_t off) { b.add(off); });
+            out += std::to_string(slot) + ':' + b.str();
         }
         return out;
     }
@@ -361,9 +362,11 @@ std::string state_digest(const Session& s) {
     const Vmm& vmm = s.vmm();
     for (const auto& [id, f] : vmm.fetch_index)
         line("fetch " + std::to_string(id) + " " + std::to_string(f));
-    for (const auto& [slot, offs] : vmm.harvested)
-        line("harvested " + std::to_string(slot) + ":" +
-             format_list(std::vector<uint64_t>(offs.begin(), offs.end())));
+    for (const auto& [slot, offs] : vmm.harvested) {
+        ListBuilder b;
+        offs.for_each([&](uint64_t off) { b.add(off); });
+        line("harvested " + std::to_string(slot) + ":" + b.str());
+    }
     return out;
 }
 

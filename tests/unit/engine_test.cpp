@@ -40,6 +40,7 @@ TEST(Engine, SpecExampleThroughTheApi) { // scenario-language.md "Example"
     EXPECT_EQ(vmm_harvest_ring(vmm, *kvm.vcpus[0].dirty_ring, 0, ~0ull), 3u);
     EXPECT_EQ(kvm_vm_ioctl_reset_dirty_pages(kvm).value, 3);
     EXPECT_EQ(vmm.harvested.at(0).size(), 3u);
+    EXPECT_TRUE(vmm.harvested.at(0).contains(2));
 }
 
 TEST(Engine, HugeSlotCostsNothingUntilTouched) { // §5: pages up to 2^31 - 1
