@@ -2,9 +2,17 @@
 
 #include "kvm.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace ringside {
+
+std::string_view EventLog::reason(size_t i) const {
+    auto it = std::lower_bound(reasons_.begin(), reasons_.end(), i,
+                               [](const auto& r, size_t v) { return r.first < v; });
+    return it != reasons_.end() && it->first == i ? std::string_view(it->second)
+                                                  : std::string_view();
+}
 
 std::string_view event_kind_name(EventKind k) {
     switch (k) {

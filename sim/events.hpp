@@ -72,29 +72,22 @@ class EventSink {
 class EventLog : public EventSink {
   public:
     void emit(const Event& e, std::string_view why) override {
+        if (!why.empty())
+            reasons_.emplace_back(events.size(), why);
         events.push_back(e);
-        reasons.push_back(why.empty() ? 0 : intern(why));
     }
     // The reason recorded with event i ("" for none).
-    std::string_view reason(size_t i) const { return texts[reasons[i]]; }
+    std::string_view reason(size_t i) const;
     size_t size() const { return events.size(); }
     void clear() {
         events.clear();
-        reasons.clear();
+        reasons_.clear();
     }
 
     std::vector<Event> events;
-    std::vector<uint32_t> reasons;      // per event: index into texts
-    std::vector<std::string> texts{""}; // distinct reasons
 
   private:
-    uint32_t intern(std::string_view why) {
-        for (uint32_t i = uint32_t(texts.size()); i-- > 1;)
-            if (texts[i] == why)
-                return i;
-        texts.emplace_back(why);
-        return uint32_t(texts.size() - 1);
-    }
+    std::vector<std::pair<size_t, std::string>> reasons_; // (event index, reason), ascending
 };
 
 std::string_view event_kind_name(EventKind k);

@@ -3,12 +3,18 @@
 namespace ringside {
 
 void PageSet::insert(uint64_t off) {
-    auto& c = chunks_[off / 4096];
-    if (!c)
-        c = std::make_shared<std::array<uint64_t, 64>>();
-    else if (c.use_count() > 1)
-        c = std::make_shared<std::array<uint64_t, 64>>(*c); // copy on write
-    (*c)[(off % 4096) / 64] |= 1ull << (off % 64);
+    if (hot_ && hot_index_ == off / 4096) {
+        (*hot_)[(off % 4096) / 64] |= 1ull << (off % 64);
+        return;
+    }
+    auto it = chunks_.lower_bound(off / 4096);
+    if (it == chunks_.end() || it->first != off / 4096)
+        it = chunks_.emplace_hint(it, off / 4096, std::make_shared<Chunk>());
+    else if (it->second.use_count() > 1)
+        it->second = std::make_shared<Chunk>(*it->second); // copy on write
+    hot_ = it->second.get();
+    hot_index_ = off / 4096;
+    (*hot_)[(off % 4096) / 64] |= 1ull << (off % 64);
 }
 
 bool PageSet::contains(uint64_t off) const {
@@ -24,15 +30,25 @@ uint64_t PageSet::size() const {
     return n;
 }
 
+void vmm_record_collected(Vmm& vmm, uint32_t slot, uint64_t offset) {
+    vmm.harvested[slot].insert(offset);
+}
+
 uint64_t vmm_harvest_ring(Vmm& vmm, DirtyRing& ring, uint32_t vcpu_id, uint64_t max,
                           HarvestOrder order, EventSink* events) {
     uint32_t& fetch = vmm.fetch_index[vcpu_id];
     uint64_t count = 0;
+    uint32_t last_slot = 0;
+    PageSet* pages = nullptr; // the set of last_slot: entries come in runs of one slot
     while (count < max && count < ring.size) {
         DirtyGfn& e = ring.entry(fetch);
         if (!(e.flags & KVM_DIRTY_GFN_F_DIRTY)) // load-acquire of flags
             break;
-        vmm.harvested[e.slot].insert(e.offset);
+        if (!pages || e.slot != last_slot) {
+            last_slot = e.slot;
+            pages = &vmm.harvested[e.slot];
+        }
+        pages->insert(e.offset);
         e.flags = KVM_DIRTY_GFN_F_RESET; // store-release: "collected, KVM may reset it"
         fetch++;
         count++;

@@ -16,6 +16,16 @@ namespace ringside {
 // collected from a 16 GiB guest costs a few pointers.
 class PageSet {
   public:
+    PageSet() = default;
+    // A copy shares every chunk, so neither side may keep writing its hot chunk in place.
+    PageSet(const PageSet& o) : chunks_(o.chunks_) { o.hot_ = nullptr; }
+    PageSet& operator=(const PageSet& o) {
+        chunks_ = o.chunks_;
+        hot_ = o.hot_ = nullptr;
+        return *this;
+    }
+    PageSet(PageSet&&) = default;
+    PageSet& operator=(PageSet&&) = default;
     void insert(uint64_t off);
     bool contains(uint64_t off) const;
     bool empty() const { return chunks_.empty(); }
@@ -29,13 +39,19 @@ class PageSet {
     }
 
   private:
-    std::map<uint64_t, std::shared_ptr<std::array<uint64_t, 64>>> chunks_;
+    using Chunk = std::array<uint64_t, 64>;
+    std::map<uint64_t, std::shared_ptr<Chunk>> chunks_;
+    mutable Chunk* hot_ = nullptr; // the chunk last written, known to be unshared
+    uint64_t hot_index_ = 0;
 };
 
 struct Vmm {
     std::map<uint32_t, uint32_t> fetch_index; // per vCPU id, free-running
     std::map<uint32_t, PageSet> harvested;    // slot number → page offsets collected
 };
+
+// What userspace remembers of one page it collected (kvm_dirty_ring_mark_page in QEMU).
+void vmm_record_collected(Vmm& vmm, uint32_t slot, uint64_t offset);
 
 // How userspace reads flags and writes RESET: acquire/release, or plain (wrong on arm64).
 enum class HarvestOrder : uint8_t { AcqRel, Plain };

@@ -62,3 +62,28 @@ TEST(Engine, RewritingWritablePagesIsBulkWork) { // bounded work for huge runs
     EXPECT_EQ(again.done, 1ull << 60);
     EXPECT_EQ(again.exit, ExitReason::Idle);
 }
+
+TEST(Engine, CopiesAreIndependent) { // checkpoints share chunks copy-on-write
+    PageSet a;
+    a.insert(5);
+    PageSet b = a;
+    a.insert(6); // must not show in b
+    b.insert(7); // must not show in a
+    EXPECT_TRUE(a.contains(6));
+    EXPECT_FALSE(b.contains(6));
+    EXPECT_FALSE(a.contains(7));
+    EXPECT_EQ(a.size(), 2u);
+    EXPECT_EQ(b.size(), 2u);
+
+    Kvm kvm = make_vm(Arch::X86_64, {6, 1}, false);
+    kvm_vm_ioctl_enable_cap(kvm, KVM_CAP_DIRTY_LOG_RING, 4096, 0);
+    kvm_set_memory_region(kvm, 0, 0, KVM_MEM_LOG_DIRTY_PAGES, 0, 64);
+    kvm_vm_ioctl_create_vcpu(kvm, 0);
+    Kvm copy = kvm;
+    kvm_arch_vcpu_ioctl_run(kvm, kvm.vcpus[0], writes(0, 9));
+    EXPECT_EQ(kvm.vcpus[0].dirty_ring->dirty_index, 10u);
+    EXPECT_EQ(copy.vcpus[0].dirty_ring->dirty_index, 0u);
+    EXPECT_EQ(copy.vcpus[0].dirty_ring->entry(3).flags, 0u);
+    EXPECT_EQ(copy.id_to_memslot(0, 0)->pages.mapping(3), Mapping::Unmapped);
+    EXPECT_EQ(kvm.id_to_memslot(0, 0)->pages.mapping(3), Mapping::Writable);
+}
