@@ -178,8 +178,15 @@ KRet enable_cap_generic(Kvm& kvm, uint32_t cap, uint64_t args0, uint32_t flags) 
     default:
         break;
     }
-    return fail(kEINVAL, "this kernel does not know this capability or cannot enable it on a VM "
-                         "— kvm_vm_ioctl_enable_cap, arch/*/kvm");
+    const std::string name = cap_name(cap);
+    return fail(kEINVAL, (name[0] >= '0' && name[0] <= '9' ? "capability " : "") + name +
+                             " is unknown to Linux " + version_name(c.spec.version) + " on " +
+                             std::string(arch_name(c.spec.arch)) +
+                             ", or cannot be enabled on a VM — kvm_vm_ioctl_enable_cap, arch/" +
+                             (c.spec.arch == Arch::X86_64  ? "x86/kvm/x86.c"
+                              : c.spec.arch == Arch::Arm64 ? "arm64/kvm/arm.c"
+                              : c.spec.arch == Arch::RiscV ? "riscv/kvm/vm.c"
+                                                           : "loongarch/kvm/vm.c"));
 }
 
 const char* check_why(const Kvm& kvm, uint64_t cap, int64_t value) {
