@@ -1,10 +1,12 @@
 // ringside-sim: the headless front end to Ringside's engine.
+#include "dry_run.hpp"
 #include "scenario/runner.hpp"
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -117,6 +119,65 @@ int run_files(const std::vector<std::string>& files, bool json, bool trace) {
     return status;
 }
 
+// ringside-sim caps: the capability matrix of one architecture and kernel version.
+int print_caps(const std::string& arch, const std::string& kernel, const std::string& pml,
+               const std::string& page, bool json) {
+    std::string line = "vm arch=" + arch + " kernel=" + kernel;
+    if (!pml.empty())
+        line += " pml=" + pml;
+    if (!page.empty())
+        line += " page=" + page;
+    auto parsed = scenario::parse_line(line);
+    if (auto* err = std::get_if<scenario::ParseError>(&parsed)) {
+        std::cerr << "ringside-sim caps: error: " << err->message << '\n';
+        return 2;
+    }
+    const VmSpec spec = std::get<scenario::Command>(parsed).vm;
+    const KernelConfig config = *make_kernel_config(spec).config;
+    const CapMatrix m = capability_matrix(config);
+    if (json) {
+        auto rows = [](const std::vector<CapRow>& v) {
+            nlohmann::ordered_json a = nlohmann::ordered_json::array();
+            for (const CapRow& r : v)
+                a.push_back({{"capability", r.name},
+                             {"number", r.number},
+                             {"check", r.check.value},
+                             {"check_why", r.check.why},
+                             {"args0", r.args0},
+                             {"enable", ret_text(r.enable.value)},
+                             {"enable_why", r.enable.why}});
+            return a;
+        };
+        nlohmann::ordered_json j = {{"arch", arch_name(spec.arch)},
+                                    {"kernel", version_name(spec.version)},
+                                    {"page_size", spec.page_size},
+                                    {"pml", config.cpu_dirty_log_size > 0},
+                                    {"fresh_vm", rows(m.fresh)},
+                                    {"qemu_order", rows(m.qemu_order)}};
+        std::cout << j.dump(2) << '\n';
+        return 0;
+    }
+    std::cout << "Linux " << version_name(spec.version) << " on " << arch_name(spec.arch) << ", "
+              << spec.page_size / 1024 << "K pages"
+              << (spec.arch == Arch::X86_64 ? (config.cpu_dirty_log_size ? ", PML on" : ", no PML")
+                                            : "")
+              << "\n\nOn a new VM:\n";
+    auto print = [](const CapRow& r) {
+        char head[160];
+        std::snprintf(head, sizeof head, "  %-27s check %-8lld enable(args0=%llu) = %s\n",
+                      r.name.c_str(), static_cast<long long>(r.check.value),
+                      static_cast<unsigned long long>(r.args0), ret_text(r.enable.value).c_str());
+        std::cout << head << "      check:  " << r.check.why << "\n      enable: " << r.enable.why
+                  << '\n';
+    };
+    for (const CapRow& r : m.fresh)
+        print(r);
+    std::cout << "\nIn QEMU's order (the ring it finds first, then the bitmap):\n";
+    for (const CapRow& r : m.qemu_order)
+        print(r);
+    return 0;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -159,6 +220,18 @@ CAP: DIRTY_LOG_RING, DIRTY_LOG_RING_ACQ_REL, DIRTY_LOG_RING_WITH_BITMAP,
   USER_MEMORY, or a number. PAGES: 5, 3..9 or 0..3,7,12..13. Numbers: decimal or 0x hex,
   with K/M suffixes.)");
 
+    auto* caps = app.add_subcommand(
+        "caps", "Print what checking and enabling each dirty-tracking capability returns on one "
+                "architecture and kernel version, and why.");
+    std::string caps_arch, caps_kernel, caps_pml, caps_page;
+    bool caps_json = false;
+    caps->add_option("--arch", caps_arch, "x86_64, arm64, loongarch or riscv")->required();
+    caps->add_option("--kernel", caps_kernel, "X.Y, 5.10 to " + version_name(kNewestVersion))
+        ->required();
+    caps->add_option("--pml", caps_pml, "on or off (x86_64; default on)");
+    caps->add_option("--page", caps_page, "4K, 16K or 64K (arm64, loongarch)");
+    caps->add_flag("--json", caps_json, "print JSON");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
@@ -173,5 +246,7 @@ CAP: DIRTY_LOG_RING, DIRTY_LOG_RING_ACQ_REL, DIRTY_LOG_RING_WITH_BITMAP,
     }
     if (*run)
         return run_files(files, json, trace);
+    if (*caps)
+        return print_caps(caps_arch, caps_kernel, caps_pml, caps_page, caps_json);
     return 2;
 }

@@ -36,6 +36,18 @@ grep -q '^{"file":".*syntax.scn","line":2,"col":23,"error":' "$tmp/out" || { ech
 check json-expect 1 "$sim" run --json "$tmp/wrong.scn"
 grep -q '"line":3,"expected":"4","got":"1048576"' "$tmp/out" || { echo "FAIL json expect"; cat "$tmp/out"; fails=$((fails+1)); }
 
+# The capability matrix.
+check caps 0 "$sim" caps --arch arm64 --kernel 6.2
+grep -q "DIRTY_LOG_RING_ACQ_REL      check 1048576  enable(args0=65536) = 0" "$tmp/out" || { echo "FAIL caps text"; fails=$((fails+1)); }
+check caps-json 0 "$sim" caps --arch x86_64 --kernel 6.1 --pml off --json
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["fresh_vm"][0]["check"] == 1048576' "$tmp/out" || { echo "FAIL caps json"; fails=$((fails+1)); }
+check caps-bad-arch 2 "$sim" caps --arch sparc --kernel 6.2
+check caps-missing 2 "$sim" caps --arch arm64
+check trace 0 "$sim" run --trace "$dir/scenarios/b-spec-example.scn"
+grep -q "#11 push: vCPU 0's ring: entry 0 ← slot 0 offset 0, flags DIRTY; used 1 — kvm_dirty_ring_push, virt/kvm/dirty_ring.c" "$tmp/out" || { echo "FAIL trace text"; fails=$((fails+1)); }
+check trace-json 0 "$sim" run --trace --json "$dir/scenarios/b-spec-example.scn"
+grep -q '"kind":"push","function":"kvm_dirty_ring_push","source":"virt/kvm/dirty_ring.c"' "$tmp/out" || { echo "FAIL trace json"; fails=$((fails+1)); }
+
 # Bad input must be an error (exit 2), never a crash or a hang.
 for f in "$dir"/bad-input/*.scn; do
     [ -e "$f" ] || continue
