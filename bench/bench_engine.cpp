@@ -126,8 +126,7 @@ int bench_memory() {
     for (uint32_t v = 0; v < 64; ++v) {
         const uint64_t first = v * (pages / 64), last = first + pages / 64 - 1;
         for (uint64_t g = first; g <= last; g += 60000) {
-            kvm_arch_vcpu_ioctl_run(kvm, kvm.vcpus[v],
-                                    {true, {{g, std::min(last, g + 59999)}}, 1});
+            kvm_arch_vcpu_ioctl_run(kvm, kvm.vcpus[v], {true, {{g, std::min(last, g + 59999)}}, 1});
             vmm_harvest_ring(vmm, *kvm.vcpus[v].dirty_ring, v, ~0ull);
             kvm_vm_ioctl_reset_dirty_pages(kvm);
         }

@@ -148,12 +148,10 @@ int print_caps(const std::string& arch, const std::string& kernel, const std::st
                              {"enable_why", r.enable.why}});
             return a;
         };
-        nlohmann::ordered_json j = {{"arch", arch_name(spec.arch)},
-                                    {"kernel", version_name(spec.version)},
-                                    {"page_size", spec.page_size},
-                                    {"pml", config.cpu_dirty_log_size > 0},
-                                    {"fresh_vm", rows(m.fresh)},
-                                    {"qemu_order", rows(m.qemu_order)}};
+        nlohmann::ordered_json j = {
+            {"arch", arch_name(spec.arch)}, {"kernel", version_name(spec.version)},
+            {"page_size", spec.page_size},  {"pml", config.cpu_dirty_log_size > 0},
+            {"fresh_vm", rows(m.fresh)},    {"qemu_order", rows(m.qemu_order)}};
         std::cout << j.dump(2) << '\n';
         return 0;
     }

@@ -7,9 +7,7 @@ namespace ringside {
 DirtyRing dirty_ring_alloc(uint32_t bytes, uint32_t rsvd_entries, uint32_t start) {
     DirtyRing r;
     r.size = bytes / sizeof(DirtyGfn);
-    for (uint32_t i = 0; i < r.size; i += DirtyRing::kChunkEntries)
-        r.chunks.push_back(std::make_shared<std::vector<DirtyGfn>>(
-            std::min(r.size, DirtyRing::kChunkEntries), DirtyGfn{}));
+    r.chunks.resize((r.size + DirtyRing::kChunkEntries - 1) / DirtyRing::kChunkEntries);
     r.soft_limit = r.size - rsvd_entries;
     r.dirty_index = start;
     r.reset_index = start;

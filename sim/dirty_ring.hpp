@@ -2,8 +2,10 @@
 // kernel pushes, userspace harvests, and KVM_RESET_DIRTY_RINGS recycles.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
+#include <utility>
 #include <vector>
 
 namespace ringside {
@@ -21,25 +23,30 @@ struct DirtyGfn {
 };
 static_assert(sizeof(DirtyGfn) == 16);
 
-// The ring's entries live in chunks shared between copies and copied on write, so that a
-// checkpoint of 64 vCPUs with 65536-entry rings costs pointers, not 64 MiB.
+// The ring's entries live in chunks allocated on first write and shared copy-on-write between
+// copies, so an idle ring costs nothing and a checkpoint of 64 vCPUs with 65536-entry rings
+// costs pointers, not 64 MiB.
 struct DirtyRing {
     static constexpr uint32_t kChunkEntries = 4096;
-    std::vector<std::shared_ptr<std::vector<DirtyGfn>>> chunks;
-    uint32_t size = 0;       // entries, a power of two
-    uint32_t soft_limit = 0; // size - reserved entries
+    std::vector<std::shared_ptr<std::vector<DirtyGfn>>> chunks; // null: all entries zero
+    uint32_t size = 0;                                          // entries, a power of two
+    uint32_t soft_limit = 0;                                    // size - reserved entries
     uint32_t dirty_index = 0;
     uint32_t reset_index = 0;
 
     // The entry a free-running index points at (index & (size - 1)).
     const DirtyGfn& entry(uint32_t index) const {
+        static const DirtyGfn zero{};
         const uint32_t i = index & (size - 1);
-        return (*chunks[i / kChunkEntries])[i % kChunkEntries];
+        const auto& c = chunks[i / kChunkEntries];
+        return c ? (*c)[i % kChunkEntries] : zero;
     }
     DirtyGfn& entry(uint32_t index) {
         const uint32_t i = index & (size - 1);
         auto& c = chunks[i / kChunkEntries];
-        if (c.use_count() > 1)
+        if (!c)
+            c = std::make_shared<std::vector<DirtyGfn>>(std::min(size, kChunkEntries));
+        else if (c.use_count() > 1)
             c = std::make_shared<std::vector<DirtyGfn>>(*c);
         return (*c)[i % kChunkEntries];
     }
@@ -80,9 +87,9 @@ template <class Rearm> uint32_t dirty_ring_reset(DirtyRing& ring, Rearm&& rearm)
     uint32_t count = 0;
     ResetBatch cur{0, 0, 0}; // mask 0: nothing gathered yet
     while (true) {
-        DirtyGfn& e = ring.entry(ring.reset_index);
-        if (!dirty_gfn_harvested(e))
+        if (!dirty_gfn_harvested(std::as_const(ring).entry(ring.reset_index)))
             break;
+        DirtyGfn& e = ring.entry(ring.reset_index);
         const uint32_t next_slot = e.slot;
         const uint64_t next_offset = e.offset;
         e.flags = 0; // kvm_dirty_gfn_set_invalid, a store-release

@@ -1,5 +1,7 @@
 #include "vmm.hpp"
 
+#include <utility>
+
 namespace ringside {
 
 void PageSet::insert(uint64_t off) {
@@ -41,9 +43,9 @@ uint64_t vmm_harvest_ring(Vmm& vmm, DirtyRing& ring, uint32_t vcpu_id, uint64_t 
     uint32_t last_slot = 0;
     PageSet* pages = nullptr; // the set of last_slot: entries come in runs of one slot
     while (count < max && count < ring.size) {
-        DirtyGfn& e = ring.entry(fetch);
-        if (!(e.flags & KVM_DIRTY_GFN_F_DIRTY)) // load-acquire of flags
+        if (!(std::as_const(ring).entry(fetch).flags & KVM_DIRTY_GFN_F_DIRTY)) // load-acquire
             break;
+        DirtyGfn& e = ring.entry(fetch);
         if (!pages || e.slot != last_slot) {
             last_slot = e.slot;
             pages = &vmm.harvested[e.slot];

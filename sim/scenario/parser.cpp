@@ -59,7 +59,7 @@ uint64_t parse_number(std::string_view s, int col, std::string_view what) {
         fail();
     uint64_t v = 0;
     for (char ch : s) {
-        int d;
+        int d = 0;
         if (ch >= '0' && ch <= '9')
             d = ch - '0';
         else if (base == 16 && ch >= 'a' && ch <= 'f')

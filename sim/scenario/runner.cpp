@@ -67,15 +67,9 @@ template <class ForEachWord> std::string bits_list(ForEachWord&& for_each_word, 
     return b.str();
 }
 
-// Ringside's own bounds, so that every command is bounded work (reported as scenario errors,
-// never as a kernel result).
-constexpr uint64_t kMaxTouchedPages = 1ull << 24;  // pages in memslots one run may touch
-constexpr uint64_t kMaxKernelWritePages = 1 << 16; // tokens one kernel-write prints
-constexpr uint64_t kMaxListedBits = 1ull << 24;    // clearlog bits= entries
-
-std::string too_many_pages() {
-    return "this would touch more than 2^24 pages of memslots in one command, more than "
-           "Ringside simulates at once; split it";
+std::string too_many_pages(uint64_t limit) {
+    return "this would touch more than " + std::to_string(limit) +
+           " pages of memslots in one command, more than Ringside simulates at once; split it";
 }
 
 uint64_t pages_listed(const PageList& list) {
@@ -85,16 +79,40 @@ uint64_t pages_listed(const PageList& list) {
     return n;
 }
 
-// How many listed pages fall in a memslot of address space 0 (the rest are MMIO), saturating.
-uint64_t pages_in_slots(Kvm& kvm, const PageList& list) {
-    uint64_t n = 0;
+// The gfn ranges covered by memslots of the given address spaces, sorted and merged.
+std::vector<PageRange> slot_ranges(const Kvm& kvm, bool all_address_spaces) {
+    std::vector<PageRange> r;
+    for (size_t as = 0; as < (all_address_spaces ? kvm.memslots.size() : 1); ++as)
+        for (const auto& [id, s] : kvm.memslots[as])
+            r.push_back({s.base_gfn, s.base_gfn + s.npages - 1});
+    std::sort(r.begin(), r.end(), [](auto& a, auto& b) { return a.first < b.first; });
+    std::vector<PageRange> merged;
+    for (const PageRange& x : r)
+        if (!merged.empty() && x.first <= merged.back().last + 1)
+            merged.back().last = std::max(merged.back().last, x.last);
+        else
+            merged.push_back(x);
+    return merged;
+}
+
+// Calls f(lo, hi) for each part of the listed ranges that lies in one of the slot ranges.
+template <class F>
+void for_each_part_in_slots(const PageList& list, const std::vector<PageRange>& slots, F&& f) {
     for (const PageRange& r : list)
-        for (const auto& [id, s] : kvm.memslots[0]) {
-            const uint64_t lo = std::max(r.first, s.base_gfn);
-            const uint64_t hi = std::min(r.last, s.base_gfn + s.npages - 1);
+        for (const PageRange& s : slots) {
+            const uint64_t lo = std::max(r.first, s.first);
+            const uint64_t hi = std::min(r.last, s.last);
             if (lo <= hi)
-                n = hi - lo >= ~0ull - n ? ~0ull : n + hi - lo + 1;
+                f(lo, hi);
         }
+}
+
+// How many listed pages fall in a memslot (the rest are MMIO or missed), saturating.
+uint64_t pages_in_slots(const Kvm& kvm, const PageList& list, bool all_address_spaces = false) {
+    uint64_t n = 0;
+    for_each_part_in_slots(
+        list, slot_ranges(kvm, all_address_spaces),
+        [&](uint64_t lo, uint64_t hi) { n = hi - lo >= ~0ull - n ? ~0ull : n + hi - lo + 1; });
     return n;
 }
 
@@ -162,23 +180,31 @@ Result Session::execute(const Command& c) {
         Vcpu* v = need_vcpu(c.id);
         if (!v)
             return no_vcpu(c.id);
-        if (pages_in_slots(kvm, c.program.pages) > kMaxTouchedPages)
-            return error_at(c.id_col, too_many_pages());
+        if (pages_in_slots(kvm, c.program.pages) > limits_.touched_pages)
+            return error_at(c.id_col, too_many_pages(limits_.touched_pages));
         const RunResult r = kvm_arch_vcpu_ioctl_run(kvm, *v, c.program);
         return "done=" + std::to_string(r.done) + " exit=" + std::string(exit_reason_name(r.exit));
     }
     case Op::HostWrite:
-        if (pages_in_slots(kvm, c.program.pages) > kMaxTouchedPages)
-            return error_at(1, too_many_pages());
-        for_each_page(c.program.pages, [&](uint64_t gfn) { vmm_host_write(kvm, gfn); });
+        if (pages_in_slots(kvm, c.program.pages, true) > limits_.touched_pages)
+            return error_at(1, too_many_pages(limits_.touched_pages));
+        // Pages in no memslot have no host memory Ringside knows of: nothing happens there.
+        for_each_part_in_slots(c.program.pages, slot_ranges(kvm, true),
+                               [&](uint64_t lo, uint64_t hi) {
+                                   for (uint64_t g = lo;; ++g) {
+                                       vmm_host_write(kvm, g);
+                                       if (g == hi)
+                                           break;
+                                   }
+                               });
         return std::string("0");
     case Op::KernelWrite: {
         Vcpu* v = nullptr;
         if (c.on_vcpu && !(v = need_vcpu(*c.on_vcpu)))
             return no_vcpu(*c.on_vcpu);
-        if (pages_listed(c.program.pages) > kMaxKernelWritePages)
+        if (pages_listed(c.program.pages) > limits_.kernel_write_pages)
             return error_at(1, "kernel-write prints one token a page: at most " +
-                                   std::to_string(kMaxKernelWritePages) + " pages");
+                                   std::to_string(limits_.kernel_write_pages) + " pages");
         std::string out;
         for_each_page(c.program.pages, [&](uint64_t gfn) {
             if (!out.empty())
@@ -215,7 +241,8 @@ Result Session::execute(const Command& c) {
             for (const PageRange& r : *c.bits) {
                 const uint64_t lo = std::max(r.first, c.first);
                 const uint64_t hi = std::min(r.last, c.first + c.num - 1);
-                for (uint64_t off = lo; c.num && off <= hi && listed.size() < kMaxListedBits; ++off)
+                for (uint64_t off = lo; c.num && off <= hi && listed.size() < limits_.listed_bits;
+                     ++off)
                     listed.insert(off - c.first);
             }
         auto user_word = [&](uint64_t k) -> uint64_t {

@@ -12,8 +12,18 @@ namespace ringside::scenario {
 
 // A VM and the VMM driving it, as one scenario sees them. Copying a Session is cheap (the
 // big state is shared copy-on-write) and gives an independent VM: that is a checkpoint.
+// Ringside's own bounds, so that every command is bounded work: exceeding one is a scenario
+// error, never a kernel result.
+struct Limits {
+    uint64_t touched_pages = 1ull << 24;   // pages of memslots one run or host-write may touch
+    uint64_t kernel_write_pages = 1 << 16; // tokens one kernel-write prints
+    uint64_t listed_bits = 1ull << 24;     // clearlog bits= entries
+};
+
 class Session {
   public:
+    Session() = default;
+    explicit Session(Limits limits) : limits_(limits) {}
     // Runs one command; the result text, or a scenario error (bad reference, no vm yet).
     std::variant<std::string, ParseError> execute(const Command& c);
 
@@ -27,6 +37,7 @@ class Session {
     std::optional<Kvm> kvm_;
     Vmm vmm_;
     EventSink* sink_ = nullptr;
+    Limits limits_;
 };
 
 // Everything a Session holds, as canonical text: equal texts mean equal states.

@@ -52,7 +52,7 @@ TEST(DryRun, MatrixOfArm64_6_2) { // the values of the scenario spec's example
     EXPECT_EQ(m.fresh[3].check.value, 3);
     ASSERT_EQ(m.qemu_order.size(), 2u);
     EXPECT_EQ(m.qemu_order[0].name, "DIRTY_LOG_RING_ACQ_REL"); // QEMU falls back to ACQ_REL
-    EXPECT_EQ(m.qemu_order[1].enable.value, 0);               // WITH_BITMAP after the ring
+    EXPECT_EQ(m.qemu_order[1].enable.value, 0);                // WITH_BITMAP after the ring
 }
 
 TEST(DryRun, MatrixOfX86Versions) {
