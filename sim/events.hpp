@@ -7,6 +7,7 @@
 #include "kernel_config.hpp"
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -68,25 +69,33 @@ class EventSink {
     virtual void emit(const Event& e, std::string_view why) = 0;
 };
 
-// The normal mode: keep every event, and each ioctl's reason.
+// The normal mode: keep every event, and each ioctl's reason. Events are stored in blocks of
+// 64 Ki so that a log of millions never moves.
 class EventLog : public EventSink {
   public:
     void emit(const Event& e, std::string_view why) override {
         if (!why.empty())
-            reasons_.emplace_back(events.size(), why);
-        events.push_back(e);
+            reasons_.emplace_back(size_, why);
+        if ((size_ & kBlockMask) == 0 && size_ >> kBlockBits == blocks_.size())
+            blocks_.push_back(std::make_unique<Event[]>(kBlockSize));
+        blocks_[size_ >> kBlockBits][size_ & kBlockMask] = e;
+        ++size_;
     }
+    const Event& operator[](size_t i) const { return blocks_[i >> kBlockBits][i & kBlockMask]; }
     // The reason recorded with event i ("" for none).
     std::string_view reason(size_t i) const;
-    size_t size() const { return events.size(); }
-    void clear() {
-        events.clear();
+    size_t size() const { return size_; }
+    void clear() { // keeps the blocks for reuse
+        size_ = 0;
         reasons_.clear();
     }
 
-    std::vector<Event> events;
-
   private:
+    static constexpr size_t kBlockBits = 16;
+    static constexpr size_t kBlockSize = size_t(1) << kBlockBits;
+    static constexpr size_t kBlockMask = kBlockSize - 1;
+    std::vector<std::unique_ptr<Event[]>> blocks_;
+    size_t size_ = 0;
     std::vector<std::pair<size_t, std::string>> reasons_; // (event index, reason), ascending
 };
 

@@ -467,7 +467,7 @@ FileStatus run_scenario(std::istream& in, Reporter& out, Session* session, bool 
         last = std::get<std::string>(r);
         out.result(lineno, cmd->text, *last);
         for (size_t i = 0; i < events.size(); ++i)
-            out.event(lineno, traced++, events.events[i], events.reason(i), s.kvm()->config);
+            out.event(lineno, traced++, events[i], events.reason(i), s.kvm()->config);
         events.clear();
     }
     return FileStatus::Passed;

@@ -43,7 +43,7 @@ std::pair<std::string, std::string> run(const Case& c) {
     }
     std::string why;
     for (size_t i = 0; i < log.size(); ++i)
-        if (log.events[i].kind == EventKind::Ioctl)
+        if (log[i].kind == EventKind::Ioctl)
             why = std::string(log.reason(i));
     s.set_sink(nullptr);
     return {result, why};

@@ -106,6 +106,6 @@ TEST(Timeline, SameInputsSameLog) {
     ASSERT_EQ(a.event_count(), b.event_count());
     const KernelConfig& cfg = a.live().kvm()->config;
     for (uint64_t i = 0; i < a.event_count(); ++i)
-        ASSERT_EQ(describe(a.log().events[i], cfg, a.log().reason(i)),
-                  describe(b.log().events[i], cfg, b.log().reason(i)));
+        ASSERT_EQ(describe(a.log()[i], cfg, a.log().reason(i)),
+                  describe(b.log()[i], cfg, b.log().reason(i)));
 }
