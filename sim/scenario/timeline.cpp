@@ -9,6 +9,24 @@ Timeline::Timeline(uint64_t checkpoint_every) : every_(std::max<uint64_t>(checkp
     live_.set_sink(&log_);
 }
 
+Timeline::Timeline(Timeline&& o) noexcept
+    : steps_(std::move(o.steps_)), checkpoints_(std::move(o.checkpoints_)),
+      live_(std::move(o.live_)), log_(std::move(o.log_)), every_(o.every_),
+      last_checkpoint_event_(o.last_checkpoint_event_) {
+    live_.set_sink(&log_);
+}
+
+Timeline& Timeline::operator=(Timeline&& o) noexcept {
+    steps_ = std::move(o.steps_);
+    checkpoints_ = std::move(o.checkpoints_);
+    live_ = std::move(o.live_);
+    log_ = std::move(o.log_);
+    every_ = o.every_;
+    last_checkpoint_event_ = o.last_checkpoint_event_;
+    live_.set_sink(&log_);
+    return *this;
+}
+
 std::variant<std::string, ParseError> Timeline::execute(const Command& c) {
     if (c.op == Op::Expect)
         return ParseError{1, "expect is not a command the VM runs"};

@@ -14,6 +14,11 @@ namespace ringside::scenario {
 class Timeline {
   public:
     explicit Timeline(uint64_t checkpoint_every = 4096);
+    // The live session reports into this timeline's own log, so moving must re-attach it.
+    Timeline(Timeline&& o) noexcept;
+    Timeline& operator=(Timeline&& o) noexcept;
+    Timeline(const Timeline&) = delete;
+    Timeline& operator=(const Timeline&) = delete;
 
     // Runs one more command on the live session, recording its events.
     std::variant<std::string, ParseError> execute(const Command& c);

@@ -109,3 +109,15 @@ TEST(Timeline, SameInputsSameLog) {
         ASSERT_EQ(describe(a.log()[i], cfg, a.log().reason(i)),
                   describe(b.log()[i], cfg, b.log().reason(i)));
 }
+
+TEST(Timeline, MovedTimelineKeepsRecording) {
+    Timeline a;
+    a = Timeline(); // the live session must report into the new owner's log
+    for (const Command& c : parse_all("vm arch=x86_64 kernel=6.1\nvcpu 0"))
+        a.execute(c);
+    EXPECT_EQ(a.event_count(), 2u);
+    Timeline b(std::move(a));
+    for (const Command& c : parse_all("vcpu 1"))
+        b.execute(c);
+    EXPECT_EQ(b.event_count(), 3u);
+}

@@ -1,0 +1,263 @@
+// ringside: the desktop app. Set-up is boring and visible: a GLFW window, an OpenGL 3.3 core
+// context, Dear ImGui, then every frame the panels draw the model and apply() what they asked.
+#include "panels.hpp"
+
+#include <glad/gl.h>
+
+#include <CLI/CLI.hpp>
+#include <GLFW/glfw3.h>
+#include <backends/imgui_impl_glfw.h>
+#include <backends/imgui_impl_opengl3.h>
+#include <stb/stb_image_write.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+using namespace ringside;
+using namespace ringside::app;
+
+namespace {
+
+// Settings and history live under the XDG directories, never in the repository.
+std::filesystem::path state_dir() {
+    if (const char* x = std::getenv("XDG_STATE_HOME"); x && *x)
+        return std::filesystem::path(x) / "ringside";
+    if (const char* h = std::getenv("HOME"); h && *h)
+        return std::filesystem::path(h) / ".local/state/ringside";
+    return {};
+}
+
+void load_history(Model& m) {
+    std::ifstream in(state_dir() / "history");
+    std::string line;
+    while (std::getline(in, line))
+        if (!line.empty())
+            m.history.push_back(line);
+}
+
+void save_history(const Model& m) {
+    const auto dir = state_dir();
+    if (dir.empty())
+        return;
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    std::ofstream out(dir / "history", std::ios::trunc);
+    const size_t first = m.history.size() > 1000 ? m.history.size() - 1000 : 0;
+    for (size_t i = first; i < m.history.size(); ++i)
+        out << m.history[i] << '\n';
+}
+
+// The glyphs the UI uses beyond ASCII: Latin-1, dashes and quotes, arrows, ≥ and ×.
+const ImWchar kGlyphs[] = {0x0020, 0x00FF, 0x2010, 0x206F, 0x2190, 0x21FF, 0x2200, 0x22FF, 0};
+
+void build_fonts(float size) {
+    ImGuiIO& io = ImGui::GetIO();
+    io.Fonts->Clear();
+    const std::string path = std::string(RINGSIDE_FONT_DIR) + "/DejaVuSans.ttf";
+    if (!std::filesystem::exists(path) ||
+        !io.Fonts->AddFontFromFileTTF(path.c_str(), size, nullptr, kGlyphs)) {
+        ImFontConfig cfg;
+        cfg.SizePixels = size;
+        io.Fonts->AddFontDefault(&cfg);
+    }
+}
+
+struct Options {
+    std::string scenario;
+    uint64_t steps = ~0ull;
+    std::string screenshot;
+    std::string layout;
+    int width = 1600, height = 900;
+    std::string theme = "dark";
+    bool presenter = false;
+};
+
+void draw_frame(Model& m, Ui& ui, int w, int h) {
+    Actions a;
+    const ImGuiWindowFlags chrome = m.presenter ? ImGuiWindowFlags_NoTitleBar : 0;
+    const ImGuiWindowFlags fixed =
+        ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse | chrome;
+    const float W = float(w), H = float(h);
+    const float top = ImGui::GetFrameHeight() * 1.6f;
+    const float bottom_h = H * 0.26f;
+    const float left_w = W * 0.30f, right_w = W * 0.30f, mid_w = W - left_w - right_w;
+    const float body_h = H - top - bottom_h;
+    auto panel = [&](const char* name, float x, float y, float pw, float ph, auto draw) {
+        ImGui::SetNextWindowPos(ImVec2(x, y));
+        ImGui::SetNextWindowSize(ImVec2(pw, ph));
+        if (ImGui::Begin(name, nullptr, fixed))
+            draw(m, a, ui);
+        ImGui::End();
+    };
+    // The header: what is on screen, and the keys.
+    ImGui::SetNextWindowPos(ImVec2(0, 0));
+    ImGui::SetNextWindowSize(ImVec2(W, top));
+    ImGui::Begin("##header", nullptr, fixed | ImGuiWindowFlags_NoTitleBar);
+    const Kvm* kvm = m.view.kvm();
+    ImGui::Text("Ringside — %s%s%s", m.title.c_str(),
+                kvm ? ("   ·   " + std::string(arch_name(kvm->config.spec.arch)) + " Linux " +
+                       version_name(kvm->config.spec.version))
+                          .c_str()
+                    : "",
+                m.presenter ? "" : "   ·   space play/pause, ←/→ step, F5 presenter");
+    ImGui::End();
+    panel("Console", 0, top, left_w, body_h * 0.62f, draw_console);
+    panel("vCPUs", 0, top + body_h * 0.62f, left_w, body_h * 0.38f, draw_vcpus);
+    panel("Guest memory", left_w, top, mid_w, body_h * 0.5f, draw_memory);
+    panel("Rings", left_w, top + body_h * 0.5f, mid_w, body_h * 0.5f, draw_rings);
+    panel("Capabilities", left_w + mid_w, top, right_w, body_h * 0.6f, draw_caps);
+    panel("Bitmaps", left_w + mid_w, top + body_h * 0.6f, right_w, body_h * 0.4f, draw_bitmaps);
+    panel("Timeline", 0, top + body_h, W, bottom_h, draw_timeline);
+
+    // Keyboard: the presenter's remote control.
+    // (ImGui 1.86 indexes keys by the backend's codes: GLFW's.)
+    if (!ImGui::GetIO().WantTextInput) {
+        if (ImGui::IsKeyPressed(GLFW_KEY_SPACE, false))
+            a.play = !m.playing;
+        if (ImGui::IsKeyPressed(GLFW_KEY_RIGHT) && m.cursor < m.timeline.event_count())
+            a.seek = m.cursor + 1;
+        if (ImGui::IsKeyPressed(GLFW_KEY_LEFT) && m.cursor > 0)
+            a.seek = m.cursor - 1;
+    }
+    if (ImGui::IsKeyPressed(GLFW_KEY_F5, false))
+        a.toggle_presenter = true;
+    if (m.presenter) { // a spotlight on the mouse
+        const ImVec2 mp = ImGui::GetMousePos();
+        ImGui::GetForegroundDrawList()->AddCircle(mp, 40, IM_COL32(255, 220, 0, 200), 48, 4);
+    }
+    const size_t before = m.history.size();
+    apply(m, a);
+    if (m.history.size() != before)
+        save_history(m);
+}
+
+bool write_png(const std::string& path, int w, int h) {
+    std::vector<unsigned char> px(size_t(w) * size_t(h) * 4);
+    glPixelStorei(GL_PACK_ALIGNMENT, 1);
+    glReadBuffer(GL_BACK);
+    glReadPixels(0, 0, w, h, GL_RGBA, GL_UNSIGNED_BYTE, px.data());
+    stbi_flip_vertically_on_write(1);
+    return stbi_write_png(path.c_str(), w, h, 4, px.data(), w * 4) != 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    Options o;
+    CLI::App cli{"ringside — Linux KVM's dirty-page tracking, live and animated"};
+    std::string size;
+    cli.add_option("--scenario", o.scenario, "a scenario file (.scn) to open");
+    cli.add_option("--steps", o.steps, "run only the scenario's first N commands");
+    cli.add_option("--screenshot", o.screenshot, "render once, write this PNG and exit");
+    cli.add_option("--layout", o.layout, "with --screenshot: also write where things were drawn");
+    cli.add_option("--size", size, "window size WxH (default 1600x900)");
+    cli.add_option("--theme", o.theme, "dark, light or contrast");
+    cli.add_flag("--presenter", o.presenter, "presenter mode: large fonts, no chrome");
+    try {
+        cli.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        const int code = cli.exit(e);
+        return code == 0 ? 0 : 2;
+    }
+    if (!size.empty() && std::sscanf(size.c_str(), "%dx%d", &o.width, &o.height) != 2) {
+        std::cerr << "ringside: error: --size must be WxH, like 1920x1080\n";
+        return 2;
+    }
+    Ui ui;
+    if (!parse_theme(o.theme, &ui.theme)) {
+        std::cerr << "ringside: error: --theme must be dark, light or contrast\n";
+        return 2;
+    }
+
+    Model m;
+    load_history(m);
+    load_scenario_text(m, kDefaultScenario, "default scenario");
+    if (!o.scenario.empty() && !load_scenario_file(m, o.scenario, o.steps))
+        std::cerr << "ringside: " << m.load_error << " (showing the default scenario)\n";
+    m.presenter = o.presenter;
+
+    if (!glfwInit()) {
+        std::cerr << "ringside: error: cannot initialise GLFW (is there a display?)\n";
+        return 1;
+    }
+    glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, 3);
+    glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, 3);
+    glfwWindowHint(GLFW_OPENGL_PROFILE, GLFW_OPENGL_CORE_PROFILE);
+    glfwWindowHint(GLFW_OPENGL_FORWARD_COMPAT, GLFW_TRUE);
+    GLFWwindow* win = glfwCreateWindow(o.width, o.height, "Ringside", nullptr, nullptr);
+    if (!win) {
+        std::cerr << "ringside: error: cannot open an OpenGL 3.3 window\n";
+        glfwTerminate();
+        return 1;
+    }
+    glfwMakeContextCurrent(win);
+    glfwSwapInterval(o.screenshot.empty() ? 1 : 0);
+    if (!gladLoadGL(glfwGetProcAddress)) {
+        std::cerr << "ringside: error: cannot load OpenGL 3.3\n";
+        return 1;
+    }
+
+    IMGUI_CHECKVERSION();
+    ImGui::CreateContext();
+    ImGuiIO& io = ImGui::GetIO();
+    io.IniFilename = nullptr; // the layout is fixed; nothing to save next to the binary
+    float xscale = 1, yscale = 1;
+    glfwGetWindowContentScale(win, &xscale, &yscale);
+    const float dpi = std::max(1.0f, xscale);
+    float font_size = (m.presenter ? 30.0f : 16.0f) * dpi;
+    build_fonts(font_size);
+    apply_theme(ui.theme);
+    ImGui_ImplGlfw_InitForOpenGL(win, true);
+    ImGui_ImplOpenGL3_Init("#version 330 core");
+
+    int frames = 0;
+    bool presenter_was = m.presenter;
+    while (!glfwWindowShouldClose(win)) {
+        glfwPollEvents();
+        if (m.presenter != presenter_was) { // font sizes are rebuilt between frames
+            presenter_was = m.presenter;
+            font_size = (m.presenter ? 30.0f : 16.0f) * dpi;
+            build_fonts(font_size);
+            ImGui_ImplOpenGL3_DestroyFontsTexture();
+            ImGui_ImplOpenGL3_CreateFontsTexture();
+            apply_theme(m.presenter ? Theme::Contrast : ui.theme);
+        }
+        ImGui_ImplOpenGL3_NewFrame();
+        ImGui_ImplGlfw_NewFrame();
+        ImGui::NewFrame();
+        int fw, fh;
+        glfwGetFramebufferSize(win, &fw, &fh);
+        tick(m, 1.0 / 60.0);
+        draw_frame(m, ui, fw, fh);
+        ImGui::Render();
+        glViewport(0, 0, fw, fh);
+        const ImVec4 bg = ImGui::GetStyleColorVec4(ImGuiCol_WindowBg);
+        glClearColor(bg.x, bg.y, bg.z, 1);
+        glClear(GL_COLOR_BUFFER_BIT);
+        ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+        // A few frames let ImGui settle its layout (sizes measured in the previous frame).
+        if (!o.screenshot.empty() && ++frames == 4) {
+            glFinish();
+            const bool ok = write_png(o.screenshot, fw, fh);
+            if (!o.layout.empty()) {
+                layout()["size"] = {{"w", fw}, {"h", fh}};
+                std::ofstream(o.layout) << layout().dump(2) << '\n';
+            }
+            if (!ok)
+                std::cerr << "ringside: error: cannot write " << o.screenshot << '\n';
+            glfwSetWindowShouldClose(win, 1);
+            if (!ok)
+                frames = -1000;
+        }
+        glfwSwapBuffers(win);
+    }
+    ImGui_ImplOpenGL3_Shutdown();
+    ImGui_ImplGlfw_Shutdown();
+    ImGui::DestroyContext();
+    glfwDestroyWindow(win);
+    glfwTerminate();
+    return frames < 0 ? 1 : 0;
+}

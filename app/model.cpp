@@ -1,0 +1,228 @@
+#include "model.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+namespace ringside::app {
+
+const char* const kDefaultScenario =
+    R"(# Ringside's default scenario: arm64 with the dirty ring and its backup bitmap.
+vm arch=arm64 kernel=6.2
+check DIRTY_LOG_RING
+enable DIRTY_LOG_RING args0=64K
+enable DIRTY_LOG_RING_ACQ_REL args0=64K
+enable DIRTY_LOG_RING_WITH_BITMAP
+memslot 0 gfn=0x100 pages=256 log
+memslot 1 gfn=0x1000 pages=64
+vcpu 0
+vcpu 1
+run 0 write 0x100..0x11f
+run 1 write 0x140..0x147,0x1000..0x1003
+kernel-write 0x150 during=its-save
+harvest 0 max=20
+reset
+run 0 write 0x100..0x107
+)";
+
+const char* page_state_name(PageState s) {
+    switch (s) {
+    case PageState::Unmapped:
+        return "unmapped";
+    case PageState::Armed:
+        return "armed (next write logged)";
+    case PageState::Writable:
+        return "writable (writes unseen)";
+    case PageState::DirtyRing:
+        return "dirty in a ring";
+    case PageState::Harvested:
+        return "harvested, awaiting reset";
+    case PageState::DirtyBitmap:
+        return "dirty in the bitmap";
+    case PageState::Untracked:
+        return "written, not tracked";
+    case PageState::Count:
+        break;
+    }
+    return "?";
+}
+
+namespace {
+
+void set_view(Model& m) {
+    m.view = m.timeline.state_after(m.cursor);
+    m.cursor_changed_frame = m.frame;
+}
+
+} // namespace
+
+void seek(Model& m, uint64_t n) {
+    n = std::min<uint64_t>(n, m.timeline.event_count());
+    if (n == m.cursor)
+        return;
+    m.cursor = n;
+    set_view(m);
+}
+
+void run_command(Model& m, const std::string& line) {
+    ConsoleEntry entry;
+    entry.command = line;
+    entry.event = m.timeline.event_count();
+    scenario::ParsedLine p = scenario::parse_line(line);
+    if (auto* err = std::get_if<scenario::ParseError>(&p)) {
+        entry.error = true;
+        entry.result = "column " + std::to_string(err->col) + ": " + err->message;
+    } else if (auto* cmd = std::get_if<scenario::Command>(&p)) {
+        if (cmd->op == scenario::Op::Expect) {
+            entry.error = true;
+            entry.result = "expect belongs in scenario files; the console shows every result";
+        } else {
+            auto r = m.timeline.execute(*cmd);
+            if (auto* e = std::get_if<scenario::ParseError>(&r)) {
+                entry.error = true;
+                entry.result = e->message;
+            } else {
+                entry.result = std::get<std::string>(r);
+                const EventLog& log = m.timeline.log();
+                for (uint64_t i = entry.event; i < log.size(); ++i)
+                    if (log[i].kind == EventKind::Ioctl && !log.reason(i).empty())
+                        entry.reason = std::string(log.reason(i));
+            }
+        }
+    } else {
+        return; // blank or comment
+    }
+    if (m.history.empty() || m.history.back() != line)
+        m.history.push_back(line);
+    m.console.push_back(std::move(entry));
+    m.cursor = m.timeline.event_count();
+    set_view(m);
+}
+
+void load_scenario_text(Model& m, const std::string& text, const std::string& title) {
+    m.timeline = scenario::Timeline();
+    m.console.clear();
+    m.title = title;
+    m.cursor = 0;
+    std::istringstream in(text);
+    std::string line;
+    while (std::getline(in, line))
+        run_command(m, line);
+    set_view(m);
+}
+
+bool load_scenario_file(Model& m, const std::string& path, uint64_t max_commands) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        m.load_error = path + ": cannot open the scenario file";
+        return false;
+    }
+    // Check the whole file first, with the same runner ringside-sim uses, so a broken file
+    // is reported with its line and column and the app keeps what it showed.
+    class FirstProblem : public scenario::Reporter {
+      public:
+        void result(int, const std::string&, const std::string&) override {}
+        void expectation_failed(int line, const std::string& expected,
+                                const std::string& got) override {
+            problem = std::to_string(line) + ": expected '" + expected + "', got '" + got + "'";
+        }
+        void error(int line, int col, const std::string& message) override {
+            problem = std::to_string(line) + ":" + std::to_string(col) + ": error: " + message;
+        }
+        std::string problem;
+    } check;
+    if (scenario::run_scenario(in, check) == scenario::FileStatus::Error) {
+        m.load_error = path + ":" + check.problem;
+        return false;
+    }
+    in.clear();
+    in.seekg(0);
+    std::string text, line;
+    uint64_t commands = 0;
+    while (std::getline(in, line)) {
+        auto p = scenario::parse_line(line);
+        auto* c = std::get_if<scenario::Command>(&p);
+        if (!c || c->op == scenario::Op::Expect)
+            continue;
+        if (commands++ >= max_commands)
+            break;
+        text += line + "\n";
+    }
+    const size_t slash = path.find_last_of('/');
+    load_scenario_text(m, text, slash == std::string::npos ? path : path.substr(slash + 1));
+    if (!check.problem.empty())
+        m.load_error = path + ":" + check.problem;
+    return true;
+}
+
+void apply(Model& m, const Actions& a) {
+    for (const std::string& c : a.commands)
+        run_command(m, c);
+    if (a.seek)
+        seek(m, *a.seek);
+    if (a.play) {
+        m.playing = *a.play;
+        if (m.playing && m.cursor >= m.timeline.event_count())
+            seek(m, 0);
+    }
+    if (a.focus_vcpu)
+        m.focused_vcpu = *a.focus_vcpu;
+    if (a.select_event)
+        m.selected_event = *a.select_event;
+    if (a.toggle_presenter)
+        m.presenter = !m.presenter;
+}
+
+void tick(Model& m, double dt) {
+    m.frame++;
+    if (!m.playing)
+        return;
+    m.play_accumulator += dt * m.events_per_second;
+    const auto steps = static_cast<uint64_t>(m.play_accumulator);
+    if (steps == 0)
+        return;
+    m.play_accumulator -= double(steps);
+    seek(m, m.cursor + steps);
+    if (m.cursor >= m.timeline.event_count())
+        m.playing = false;
+}
+
+std::vector<PageState> page_states(const Model& m, const Memslot& slot) {
+    std::vector<PageState> out(slot.npages, PageState::Unmapped);
+    const bool logging = slot.dirty_track_enabled();
+    slot.pages.for_each_range([&](uint64_t first, uint64_t last, Mapping map) {
+        PageState s = PageState::Unmapped;
+        if (map == Mapping::Writable)
+            s = logging ? PageState::Writable : PageState::Untracked;
+        else if (map != Mapping::Unmapped)
+            s = logging ? PageState::Armed : PageState::Writable;
+        std::fill(out.begin() + long(first), out.begin() + long(last) + 1, s);
+    });
+    if (slot.dirty_bitmap)
+        slot.dirty_bitmap->for_each_nonzero_word([&](uint64_t i, uint64_t w) {
+            for (uint64_t b = w; b; b &= b - 1) {
+                const uint64_t off = i * 64 + static_cast<uint64_t>(__builtin_ctzll(b));
+                if (off < out.size())
+                    out[off] = PageState::DirtyBitmap;
+            }
+        });
+    const Kvm* kvm = m.view.kvm();
+    for (const Vcpu& v : kvm->vcpus) {
+        if (!v.dirty_ring)
+            continue;
+        const DirtyRing& r = *v.dirty_ring;
+        const uint32_t used = std::min(dirty_ring_used(r), r.size);
+        for (uint32_t k = 0; k < used; ++k) {
+            const DirtyGfn& e = r.entry(r.reset_index + k);
+            if (e.slot != slot.slot_number() || e.offset >= out.size())
+                continue;
+            if (e.flags & KVM_DIRTY_GFN_F_RESET)
+                out[e.offset] = PageState::Harvested;
+            else if (e.flags & KVM_DIRTY_GFN_F_DIRTY)
+                out[e.offset] = PageState::DirtyRing;
+        }
+    }
+    return out;
+}
+
+} // namespace ringside::app

@@ -1,0 +1,82 @@
+// The app's model: the engine's timeline, which point of it is on screen, and the console. The
+// panels read it and emit Actions; apply() is the only place it changes (Dear ImGui style: the
+// UI is a function of this state).
+#pragma once
+
+#include "scenario/timeline.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ringside::app {
+
+// One line of the console: what was typed and what the engine answered.
+struct ConsoleEntry {
+    std::string command;
+    std::string result; // the result text, or the error message
+    std::string reason; // the explanation of the ioctl's result, if any
+    bool error = false; // a scenario error (nothing ran)
+    uint64_t event = 0; // events before the command
+};
+
+// What the colours of one page mean (the guest-memory panel's legend).
+enum class PageState : uint8_t {
+    Unmapped,    // never touched, or zapped
+    Armed,       // mapped, and its next write is logged
+    Writable,    // mapped writable: writes are not seen
+    DirtyRing,   // published in a ring, not yet harvested
+    Harvested,   // collected by userspace
+    DirtyBitmap, // its bit is set in the slot's bitmap
+    Untracked,   // written, in a slot that does not log
+    Count,
+};
+const char* page_state_name(PageState s);
+
+struct Model {
+    scenario::Timeline timeline;
+    std::string title = "default scenario";
+    uint64_t cursor = 0;    // the state shown is the one after this many events
+    scenario::Session view; // timeline.state_after(cursor)
+    bool playing = false;
+    float events_per_second = 4.0f;
+    double play_accumulator = 0;
+    std::vector<ConsoleEntry> console;
+    std::vector<std::string> history; // commands typed, oldest first
+    std::string load_error;           // a scenario file that could not be used
+    uint64_t frame = 0;               // animation time: frames, never the wall clock
+    uint64_t cursor_changed_frame = 0;
+    uint64_t selected_event = ~0ull;
+    uint32_t focused_vcpu = 0;
+    bool presenter = false;
+    bool reduce_motion = false;
+};
+
+struct Actions {
+    std::vector<std::string> commands; // scenario-language lines to run, in order
+    std::optional<uint64_t> seek;      // show the state after this many events
+    std::optional<bool> play;
+    std::optional<uint32_t> focus_vcpu;
+    std::optional<uint64_t> select_event;
+    bool toggle_presenter = false;
+};
+
+// Runs one scenario-language line at the end of the timeline and shows its result.
+void run_command(Model& m, const std::string& line);
+// Loads a scenario file's commands (expect lines are checked, not shown); false with
+// m.load_error set when it cannot be read or has an error.
+bool load_scenario_file(Model& m, const std::string& path, uint64_t max_commands = ~0ull);
+void load_scenario_text(Model& m, const std::string& text, const std::string& title);
+void apply(Model& m, const Actions& a);
+// Advances playback by one frame (dt seconds of presentation time).
+void tick(Model& m, double dt);
+void seek(Model& m, uint64_t n);
+
+// The colour class of every page of one slot in the state shown.
+std::vector<PageState> page_states(const Model& m, const Memslot& slot);
+
+// The built-in scenario the app opens on.
+extern const char* const kDefaultScenario;
+
+} // namespace ringside::app

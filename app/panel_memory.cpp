@@ -1,0 +1,160 @@
+// Guest memory: every memslot's pages as a grid, one texel a page (or a few pages a texel for
+// big slots), coloured by state; hover for the page's gfn, slot, offset and state.
+#include "panels.hpp"
+
+#include <algorithm>
+
+namespace ringside::app {
+
+namespace {
+
+// Which state wins when several pages share one cell: the most interesting.
+int priority(PageState s) {
+    switch (s) {
+    case PageState::DirtyRing:
+        return 6;
+    case PageState::Harvested:
+        return 5;
+    case PageState::DirtyBitmap:
+        return 4;
+    case PageState::Untracked:
+        return 3;
+    case PageState::Writable:
+        return 2;
+    case PageState::Armed:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+// The page an event at the cursor is about, if any: what to highlight.
+bool event_page(const Event& e, const Memslot& s, uint64_t* off) {
+    switch (e.kind) {
+    case EventKind::GuestFault:
+    case EventKind::MapPage:
+    case EventKind::PmlLog:
+    case EventKind::MmioExit:
+        if (!s.contains(e.a) || e.slot != s.slot_number())
+            return false;
+        *off = e.a - s.base_gfn;
+        return true;
+    case EventKind::RingPush:
+    case EventKind::BitmapSet:
+    case EventKind::Harvest:
+    case EventKind::HostWrite:
+        if (e.slot != s.slot_number() || e.a >= s.npages)
+            return false;
+        *off = e.a;
+        return true;
+    default:
+        return false;
+    }
+}
+
+void draw_slot(const Model& m, Ui& ui, const Memslot& s) {
+    const Theme t = ui.theme;
+    ImGui::Text("slot %u%s: gfn 0x%llx, %llu pages%s%s%s", s.id,
+                s.as_id ? (" (as " + std::to_string(s.as_id) + ")").c_str() : "",
+                static_cast<unsigned long long>(s.base_gfn),
+                static_cast<unsigned long long>(s.npages),
+                s.dirty_track_enabled() ? ", logging" : ", not logging",
+                s.readonly() ? ", read-only" : "", s.dirty_bitmap ? ", bitmap" : "");
+    // One bitmap word a row while that fits; big slots fold several pages into a cell.
+    GridGeometry g;
+    g.columns = s.npages <= 64 * 512 ? 64 : 512;
+    g.per_cell = std::max<uint64_t>(1, (s.npages + g.columns * 1024 - 1) / (g.columns * 1024));
+    g.cells = (s.npages + g.per_cell - 1) / g.per_cell;
+    const uint64_t rows = (g.cells + g.columns - 1) / g.columns;
+    const std::string key = "slot " + std::to_string(s.slot_number());
+    Texture& tex = texture(ui, key);
+    if (ui.texture_frame[key] != m.cursor_changed_frame + 1) {
+        ui.page_cache[key] = page_states(m, s);
+        const std::vector<PageState>& states = ui.page_cache[key];
+        std::vector<uint32_t> px(g.columns * rows,
+                                 page_colour(PageState::Unmapped, t) & 0x40ffffff);
+        for (uint64_t c = 0; c < g.cells; ++c) {
+            PageState best = PageState::Unmapped;
+            for (uint64_t p = c * g.per_cell; p < std::min(s.npages, (c + 1) * g.per_cell); ++p)
+                if (priority(states[p]) > priority(best))
+                    best = states[p];
+            px[c] = page_colour(best, t);
+        }
+        tex.upload(px, int(g.columns), int(rows));
+        ui.texture_frame[key] = m.cursor_changed_frame + 1;
+    }
+    const float avail = ImGui::GetContentRegionAvail().x;
+    g.cell_w = g.cell_h =
+        std::max(1.0f, std::min(avail / float(g.columns), 14.0f) * ui.memory_zoom);
+    const ImVec2 origin = ImGui::GetCursorScreenPos();
+    g.x = origin.x;
+    g.y = origin.y;
+    ImGui::Image(tex.id(), ImVec2(g.cell_w * float(g.columns), g.cell_h * float(rows)));
+    record_grid("memory " + key, g);
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    if (g.cell_w >= 6) // a grid of hairlines, so single pages read on a projector
+        for (uint64_t r = 0; r <= rows; ++r)
+            dl->AddLine(ImVec2(g.x, g.y + float(r) * g.cell_h),
+                        ImVec2(g.x + g.cell_w * float(g.columns), g.y + float(r) * g.cell_h),
+                        IM_COL32(0, 0, 0, 90));
+    // The page the current event is about glows for a moment.
+    uint64_t off;
+    if (m.cursor > 0 && event_page(m.timeline.log()[m.cursor - 1], s, &off)) {
+        const float glow = change_glow(m);
+        const ImVec2 c = g.centre(off);
+        const float r = std::max(g.cell_w, 6.0f) * (0.8f + 0.6f * glow);
+        dl->AddRect(ImVec2(c.x - r, c.y - r), ImVec2(c.x + r, c.y + r), highlight_colour(t), 2, 0,
+                    2.0f + 2.0f * glow);
+    }
+    if (ImGui::IsItemHovered()) {
+        const ImVec2 mp = ImGui::GetMousePos();
+        const uint64_t col = uint64_t((mp.x - g.x) / g.cell_w);
+        const uint64_t row = uint64_t((mp.y - g.y) / g.cell_h);
+        const uint64_t cell = row * g.columns + col;
+        if (col < g.columns && cell < g.cells) {
+            const uint64_t first = cell * g.per_cell;
+            const std::vector<PageState>& states = ui.page_cache[key];
+            if (g.per_cell == 1)
+                ImGui::SetTooltip("gfn 0x%llx — slot %u offset %llu\n%s",
+                                  static_cast<unsigned long long>(s.base_gfn + first), s.id,
+                                  static_cast<unsigned long long>(first),
+                                  page_state_name(states[first]));
+            else
+                ImGui::SetTooltip("gfns 0x%llx.. (%llu pages a cell) — slot %u offset %llu..",
+                                  static_cast<unsigned long long>(s.base_gfn + first),
+                                  static_cast<unsigned long long>(g.per_cell), s.id,
+                                  static_cast<unsigned long long>(first));
+        }
+    }
+}
+
+} // namespace
+
+void draw_memory(const Model& m, Actions& a, Ui& ui) {
+    (void)a;
+    record_panel("memory");
+    const Kvm* kvm = m.view.kvm();
+    if (!kvm) {
+        ImGui::TextDisabled("no VM yet");
+        return;
+    }
+    for (int i = 0; i < int(PageState::Count); ++i) {
+        legend_swatch(page_colour(PageState(i), ui.theme), page_state_name(PageState(i)));
+        if (i % 4 != 3 && i + 1 < int(PageState::Count))
+            ImGui::SameLine();
+    }
+    ImGui::SetNextItemWidth(ImGui::GetFontSize() * 8);
+    ImGui::SliderFloat("zoom", &ui.memory_zoom, 0.25f, 4.0f, "%.2fx");
+    ImGui::BeginChild("slots", ImVec2(0, 0), false, ImGuiWindowFlags_HorizontalScrollbar);
+    bool any = false;
+    for (const Memslots& as : kvm->memslots)
+        for (const auto& [id, s] : as) {
+            draw_slot(m, ui, s);
+            any = true;
+        }
+    if (!any)
+        ImGui::TextDisabled("no memslots: try `memslot 0 gfn=0x100 pages=256 log`");
+    ImGui::EndChild();
+}
+
+} // namespace ringside::app

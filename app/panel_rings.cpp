@@ -1,0 +1,144 @@
+// Rings: every vCPU's ring as one row of entries coloured by flags (free 00, dirty 01,
+// harvested 1X), and the focused vCPU's ring in full with its markers: dirty_index (where KVM
+// pushes next), reset_index (where reset walks next), the VMM's fetch index and the soft limit.
+#include "panels.hpp"
+
+#include <algorithm>
+
+namespace ringside::app {
+
+namespace {
+
+uint32_t entry_state(uint32_t flags) {
+    return flags & 2 ? 2 : flags & 1 ? 1 : 0;
+}
+
+void marker(ImDrawList* dl, ImVec2 c, float h, ImU32 colour, const char* label, bool above) {
+    const float s = h * 0.45f;
+    const float y = above ? c.y - h * 0.5f : c.y + h * 0.5f;
+    const float d = above ? -s : s;
+    dl->AddTriangleFilled(ImVec2(c.x, y), ImVec2(c.x - s, y + d), ImVec2(c.x + s, y + d), colour);
+    dl->AddText(ImVec2(c.x + s, y + d - (above ? ImGui::GetFontSize() * 0.6f : 0)), colour, label);
+}
+
+} // namespace
+
+void draw_rings(const Model& m, Actions& a, Ui& ui) {
+    record_panel("rings");
+    const Kvm* kvm = m.view.kvm();
+    const Theme t = ui.theme;
+    if (!kvm || kvm->vcpus.empty() || !kvm->vcpus[0].dirty_ring) {
+        ImGui::TextDisabled(kvm && kvm->dirty_ring_size ? "no vCPUs yet"
+                                                        : "no dirty ring: this VM uses the bitmap");
+        return;
+    }
+    legend_swatch(entry_colour(0, t), "00 free");
+    ImGui::SameLine();
+    legend_swatch(entry_colour(1, t), "01 dirty (KVM pushed)");
+    ImGui::SameLine();
+    legend_swatch(entry_colour(2, t), "1X harvested (userspace)");
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    const uint32_t size = kvm->vcpus[0].dirty_ring->size;
+    const float avail = ImGui::GetContentRegionAvail().x - ImGui::GetFontSize() * 3;
+
+    // Overview: one row per vCPU, entries folded into cells when the ring is wider than the panel.
+    const uint64_t per_cell = std::max<uint64_t>(1, (size + uint64_t(avail) - 1) / uint64_t(avail));
+    const uint64_t cells = (size + per_cell - 1) / per_cell;
+    const float cell_w = avail / float(cells);
+    const float row_h = std::max(4.0f, std::min(18.0f, ImGui::GetFontSize() * 0.9f));
+    const std::string key = "rings overview";
+    Texture& tex = texture(ui, key);
+    const uint64_t nv = kvm->vcpus.size();
+    if (ui.texture_frame[key] != m.cursor_changed_frame + 1) {
+        std::vector<uint32_t> px(cells * nv);
+        for (uint64_t v = 0; v < nv; ++v) {
+            const DirtyRing& r = *kvm->vcpus[v].dirty_ring;
+            for (uint64_t c = 0; c < cells; ++c) {
+                uint32_t best = 0;
+                for (uint64_t i = c * per_cell; i < std::min<uint64_t>(size, (c + 1) * per_cell);
+                     ++i)
+                    best = std::max(best, entry_state(r.entry(uint32_t(i)).flags));
+                px[v * cells + c] = entry_colour(best, t);
+            }
+        }
+        tex.upload(px, int(cells), int(nv));
+        ui.texture_frame[key] = m.cursor_changed_frame + 1;
+    }
+    const ImVec2 o = ImGui::GetCursorScreenPos();
+    for (uint64_t v = 0; v < nv; ++v) {
+        char label[16];
+        std::snprintf(label, sizeof label, "%u", kvm->vcpus[v].vcpu_id);
+        dl->AddText(ImVec2(o.x, o.y + float(v) * row_h), ImGui::GetColorU32(ImGuiCol_Text), label);
+    }
+    const float x0 = o.x + ImGui::GetFontSize() * 2.5f;
+    ImGui::SetCursorScreenPos(ImVec2(x0, o.y));
+    ImGui::Image(tex.id(), ImVec2(cell_w * float(cells), row_h * float(nv)));
+    GridGeometry og{x0, o.y, cell_w, row_h, cells, cells * nv, per_cell};
+    record_grid("rings overview", og);
+    if (ImGui::IsItemHovered() && ImGui::IsMouseClicked(0)) {
+        const uint64_t v = uint64_t((ImGui::GetMousePos().y - o.y) / row_h);
+        if (v < nv)
+            a.focus_vcpu = kvm->vcpus[v].vcpu_id;
+    }
+
+    // The focused ring, 64 entries a row, with its indices.
+    const Vcpu* fv = kvm->vcpu_by_id(m.focused_vcpu);
+    if (!fv)
+        fv = &kvm->vcpus[0];
+    const DirtyRing& r = *fv->dirty_ring;
+    const auto fetch_it = m.view.vmm().fetch_index.find(fv->vcpu_id);
+    const uint32_t fetch = fetch_it == m.view.vmm().fetch_index.end() ? 0 : fetch_it->second;
+    ImGui::Spacing();
+    ImGui::Text(
+        "vCPU %u: %u entries, dirty_index %u, reset_index %u, fetch %u, used %u, soft limit %u%s",
+        fv->vcpu_id, r.size, r.dirty_index, r.reset_index, fetch, dirty_ring_used(r), r.soft_limit,
+        dirty_ring_soft_full(r) ? " — SOFT FULL" : "");
+    const uint64_t columns = 64;
+    const uint64_t rows = (r.size + columns - 1) / columns;
+    const std::string fkey = "ring " + std::to_string(fv->vcpu_id);
+    Texture& ft = texture(ui, fkey);
+    if (ui.texture_frame[fkey] != m.cursor_changed_frame + 1) {
+        std::vector<uint32_t> px(columns * rows);
+        for (uint32_t i = 0; i < r.size; ++i)
+            px[i] = entry_colour(r.entry(i).flags, t);
+        ft.upload(px, int(columns), int(rows));
+        ui.texture_frame[fkey] = m.cursor_changed_frame + 1;
+    }
+    ImGui::BeginChild("focused ring", ImVec2(0, 0), false);
+    const float fw =
+        std::max(2.0f, std::min(ImGui::GetContentRegionAvail().x / float(columns), 16.0f));
+    const ImVec2 fo = ImGui::GetCursorScreenPos();
+    const float pad = fw; // room for the markers above and below
+    ImGui::SetCursorScreenPos(ImVec2(fo.x, fo.y + pad));
+    ImGui::Image(ft.id(), ImVec2(fw * float(columns), fw * float(rows)));
+    GridGeometry fg{fo.x, fo.y + pad, fw, fw, columns, r.size, 1};
+    record_grid("ring focused", fg);
+    ImDrawList* cdl = ImGui::GetWindowDrawList();
+    if (fw >= 6)
+        for (uint64_t y = 0; y <= rows; ++y)
+            cdl->AddLine(ImVec2(fg.x, fg.y + float(y) * fw),
+                         ImVec2(fg.x + fw * float(columns), fg.y + float(y) * fw),
+                         IM_COL32(0, 0, 0, 110));
+    const uint32_t mask = r.size - 1;
+    marker(cdl, fg.centre(r.dirty_index & mask), fw, page_colour(PageState::DirtyRing, t), "D",
+           true);
+    marker(cdl, fg.centre(r.reset_index & mask), fw, page_colour(PageState::Armed, t), "R", false);
+    marker(cdl, fg.centre(fetch & mask), fw, page_colour(PageState::Harvested, t), "F", true);
+    // The soft limit: the entry at reset_index + soft_limit, where KVM starts making the vCPU exit.
+    const ImVec2 sl = fg.centre((r.reset_index + r.soft_limit) & mask);
+    cdl->AddLine(ImVec2(sl.x - fw * 0.5f, sl.y - fw * 0.7f),
+                 ImVec2(sl.x - fw * 0.5f, sl.y + fw * 0.7f), error_colour(t), 3);
+    if (ImGui::IsItemHovered()) {
+        const ImVec2 mp = ImGui::GetMousePos();
+        const uint64_t i = uint64_t((mp.y - fg.y) / fw) * columns + uint64_t((mp.x - fg.x) / fw);
+        if (i < r.size) {
+            const DirtyGfn& e = r.entry(uint32_t(i));
+            ImGui::SetTooltip("entry %llu: flags %u, slot %u, offset %llu",
+                              static_cast<unsigned long long>(i), e.flags, e.slot,
+                              static_cast<unsigned long long>(e.offset));
+        }
+    }
+    ImGui::EndChild();
+}
+
+} // namespace ringside::app

@@ -1,0 +1,92 @@
+// vCPUs: each vCPU's state — how its last KVM_RUN ended, whether it must wait for a reset, its
+// pending access, its ring's fill against the soft limit, its PML buffer on x86.
+#include "panels.hpp"
+
+namespace ringside::app {
+
+namespace {
+
+// The last KVM_RUN of this vCPU at or before the cursor (searched back a bounded distance).
+const Event* last_run(const Model& m, uint32_t vcpu) {
+    const EventLog& log = m.timeline.log();
+    const uint64_t stop = m.cursor > 200000 ? m.cursor - 200000 : 0;
+    for (uint64_t i = m.cursor; i-- > stop;) {
+        const Event& e = log[i];
+        if (e.kind == EventKind::Ioctl && e.aux == uint8_t(IoctlId::Run) && e.vcpu == vcpu)
+            return &e;
+    }
+    return nullptr;
+}
+
+} // namespace
+
+void draw_vcpus(const Model& m, Actions& a, Ui& ui) {
+    record_panel("vcpus");
+    const Kvm* kvm = m.view.kvm();
+    if (!kvm || kvm->vcpus.empty()) {
+        ImGui::TextDisabled("no vCPUs yet: try `vcpu 0`");
+        return;
+    }
+    const bool pml = kvm->config.cpu_dirty_log_size > 0;
+    if (!ImGui::BeginTable("vcpus", pml ? 5 : 4,
+                           ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerH |
+                               ImGuiTableFlags_ScrollY | ImGuiTableFlags_SizingStretchProp))
+        return;
+    ImGui::TableSetupScrollFreeze(0, 1);
+    ImGui::TableSetupColumn("vCPU", ImGuiTableColumnFlags_WidthStretch, 0.5f);
+    ImGui::TableSetupColumn("state", ImGuiTableColumnFlags_WidthStretch, 2.4f);
+    ImGui::TableSetupColumn("ring used / soft limit", ImGuiTableColumnFlags_WidthStretch, 1.8f);
+    ImGui::TableSetupColumn("writes unseen", ImGuiTableColumnFlags_WidthStretch, 0.9f);
+    if (pml)
+        ImGui::TableSetupColumn("PML", ImGuiTableColumnFlags_WidthStretch, 0.6f);
+    ImGui::TableHeadersRow();
+    for (const Vcpu& v : kvm->vcpus) {
+        ImGui::TableNextRow();
+        ImGui::TableNextColumn();
+        char label[32];
+        std::snprintf(label, sizeof label, "%u", v.vcpu_id);
+        if (ImGui::Selectable(label, m.focused_vcpu == v.vcpu_id,
+                              ImGuiSelectableFlags_SpanAllColumns))
+            a.focus_vcpu = v.vcpu_id;
+        ImGui::TableNextColumn();
+        const bool soft_full = v.dirty_ring && dirty_ring_soft_full(*v.dirty_ring);
+        const Event* run = last_run(m, v.vcpu_id);
+        std::string state =
+            run ? "exited: " + std::string(exit_reason_name(static_cast<ExitReason>(run->aux2)))
+                : std::string("created, never run");
+        if (soft_full)
+            state += " — ring soft full: waits for a reset";
+        if (v.pending)
+            state += std::string(" — pending ") + (v.pending->write ? "write" : "read") +
+                     " of gfn " + std::to_string(v.pending->gfn);
+        if (soft_full)
+            ImGui::PushStyleColor(ImGuiCol_Text, error_colour(ui.theme));
+        ImGui::TextWrapped("%s", state.c_str());
+        if (soft_full)
+            ImGui::PopStyleColor();
+        ImGui::TableNextColumn();
+        if (v.dirty_ring) {
+            const DirtyRing& r = *v.dirty_ring;
+            const uint32_t used = dirty_ring_used(r);
+            char text[64];
+            std::snprintf(text, sizeof text, "%u / %u", used, r.soft_limit);
+            ImGui::PushStyleColor(ImGuiCol_PlotHistogram,
+                                  soft_full ? error_colour(ui.theme)
+                                            : page_colour(PageState::DirtyRing, ui.theme));
+            ImGui::ProgressBar(r.soft_limit ? std::min(1.0f, float(used) / float(r.soft_limit)) : 0,
+                               ImVec2(-1, 0), text);
+            ImGui::PopStyleColor();
+        } else {
+            ImGui::TextDisabled("no ring");
+        }
+        ImGui::TableNextColumn();
+        ImGui::Text("%llu", static_cast<unsigned long long>(v.unseen_writes));
+        if (pml) {
+            ImGui::TableNextColumn();
+            ImGui::Text("%zu/512", v.pml_buffer.size());
+        }
+    }
+    ImGui::EndTable();
+}
+
+} // namespace ringside::app

@@ -1,0 +1,47 @@
+// The panels, one a file. Each reads the Model (the engine's state at the cursor) and records
+// what the user asked for in Actions; none changes the engine, none re-implements a rule.
+#pragma once
+
+#include "model.hpp"
+#include "render.hpp"
+#include "theme.hpp"
+
+#include <map>
+#include <memory>
+
+namespace ringside::app {
+
+// What the UI keeps between frames that is not the model: text being typed, caches of
+// textures built from the model.
+struct Ui {
+    char input[1024] = {};
+    int history_pos = -1;
+    bool scroll_console = true;
+    Theme theme = Theme::Dark;
+    std::map<std::string, std::unique_ptr<Texture>> textures;
+    std::map<std::string, uint64_t> texture_frame;            // the model view each texture shows
+    std::map<std::string, std::vector<PageState>> page_cache; // per slot, with its texture
+    int caps_arch = 1;                                        // index into the architectures
+    int caps_version = 0;                                     // index into the versions
+    float memory_zoom = 1;                                    // 1 = fit
+};
+
+Texture& texture(Ui& ui, const std::string& key);
+
+void draw_console(const Model& m, Actions& a, Ui& ui);
+void draw_caps(const Model& m, Actions& a, Ui& ui);
+void draw_vcpus(const Model& m, Actions& a, Ui& ui);
+void draw_memory(const Model& m, Actions& a, Ui& ui);
+void draw_rings(const Model& m, Actions& a, Ui& ui);
+void draw_bitmaps(const Model& m, Actions& a, Ui& ui);
+void draw_timeline(const Model& m, Actions& a, Ui& ui);
+
+// Shared bits of presentation (widgets.cpp).
+void result_text(const std::string& result, Theme t); // errnos in the error colour
+void legend_swatch(ImU32 colour, const char* label);
+// "kvm_dirty_ring_push, virt/kvm/dirty_ring.c" in a dimmer colour
+void kernel_site_text(const char* function, const char* file);
+// How strongly something that changed at the cursor should still glow (1 → 0 over ~1 s).
+float change_glow(const Model& m);
+
+} // namespace ringside::app

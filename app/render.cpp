@@ -1,0 +1,56 @@
+#include "render.hpp"
+
+#include <glad/gl.h>
+
+namespace ringside::app {
+
+Texture::~Texture() {
+    if (tex_)
+        glDeleteTextures(1, &tex_);
+}
+
+void Texture::upload(const std::vector<uint32_t>& pixels, int w, int h) {
+    if (!tex_) {
+        glGenTextures(1, &tex_);
+        glBindTexture(GL_TEXTURE_2D, tex_);
+        // Nearest: a cell is a crisp block of colour however far it is scaled.
+        glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
+        glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
+        glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
+        glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
+    }
+    glBindTexture(GL_TEXTURE_2D, tex_);
+    glPixelStorei(GL_UNPACK_ALIGNMENT, 4);
+    if (w != w_ || h != h_)
+        glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, w, h, 0, GL_RGBA, GL_UNSIGNED_BYTE, pixels.data());
+    else
+        glTexSubImage2D(GL_TEXTURE_2D, 0, 0, 0, w, h, GL_RGBA, GL_UNSIGNED_BYTE, pixels.data());
+    w_ = w;
+    h_ = h;
+}
+
+ImTextureID Texture::id() const {
+    return reinterpret_cast<ImTextureID>(static_cast<uintptr_t>(tex_));
+}
+
+nlohmann::json& layout() {
+    static nlohmann::json j = nlohmann::json::object();
+    return j;
+}
+
+void record_panel(const char* name) {
+    const ImVec2 p = ImGui::GetWindowPos(), s = ImGui::GetWindowSize();
+    layout()["panels"][name] = {{"x", p.x}, {"y", p.y}, {"w", s.x}, {"h", s.y}};
+}
+
+void record_grid(const std::string& name, const GridGeometry& g) {
+    layout()["grids"][name] = {{"x", g.x},
+                               {"y", g.y},
+                               {"cell_w", g.cell_w},
+                               {"cell_h", g.cell_h},
+                               {"columns", g.columns},
+                               {"cells", g.cells},
+                               {"per_cell", g.per_cell}};
+}
+
+} // namespace ringside::app

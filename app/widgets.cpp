@@ -1,0 +1,41 @@
+#include "panels.hpp"
+
+namespace ringside::app {
+
+Texture& texture(Ui& ui, const std::string& key) {
+    auto& t = ui.textures[key];
+    if (!t)
+        t = std::make_unique<Texture>();
+    return *t;
+}
+
+void result_text(const std::string& result, Theme t) {
+    const bool err = !result.empty() && result[0] == '-' && result.size() > 1 && result[1] == 'E';
+    ImGui::PushStyleColor(ImGuiCol_Text, err ? error_colour(t) : ok_colour(t));
+    ImGui::TextUnformatted(result.c_str());
+    ImGui::PopStyleColor();
+}
+
+void legend_swatch(ImU32 colour, const char* label) {
+    const float h = ImGui::GetTextLineHeight();
+    const ImVec2 p = ImGui::GetCursorScreenPos();
+    ImGui::GetWindowDrawList()->AddRectFilled(p, ImVec2(p.x + h, p.y + h), colour, 2);
+    ImGui::Dummy(ImVec2(h, h));
+    ImGui::SameLine();
+    ImGui::TextUnformatted(label);
+}
+
+void kernel_site_text(const char* function, const char* file) {
+    ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
+    ImGui::Text("%s, %s", function, file);
+    ImGui::PopStyleColor();
+}
+
+float change_glow(const Model& m) {
+    if (m.reduce_motion)
+        return m.frame == m.cursor_changed_frame ? 1.0f : 0.0f;
+    const uint64_t age = m.frame - m.cursor_changed_frame;
+    return age >= 60 ? 0.0f : 1.0f - float(age) / 60.0f; // 60 frames: a second at 60 fps
+}
+
+} // namespace ringside::app
