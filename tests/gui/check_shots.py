@@ -1,0 +1,80 @@
+"""Checks real content in Ringside's headless screenshots (run by gui_test.sh)."""
+import json
+import sys
+
+from png import pixel, read_png
+
+# The state colours (app/theme.cpp, the Okabe-Ito palette).
+DIRTY = (230, 159, 0)        # orange: dirty in a ring / entry 01
+ARMED = (0, 114, 178)        # blue: armed, next write logged
+BITMAP = (213, 94, 0)        # vermillion: dirty in the bitmap
+ERROR = (255, 120, 60)       # errno text in the dark theme
+
+failures = []
+
+
+def expect(cond, what):
+    if not cond:
+        failures.append(what)
+        print("FAIL:", what)
+
+
+def near(a, b, tol=8):
+    return all(abs(x - y) <= tol for x, y in zip(a, b))
+
+
+def cell(img, layout, grid, index):
+    g = layout["grids"][grid]
+    per, cols = g["per_cell"], g["columns"]
+    c = index // per
+    x = g["x"] + (c % cols + 0.5) * g["cell_w"]
+    y = g["y"] + (c // cols + 0.5) * g["cell_h"]
+    return pixel(img, x, y)
+
+
+def count_colour(img, panel, colour):
+    """Pixels of about this colour in a panel (text is antialiased: its core pixels are)."""
+    n = 0
+    for y in range(int(panel["y"]), int(panel["y"] + panel["h"])):
+        for x in range(int(panel["x"]), int(panel["x"] + panel["w"])):
+            if near(pixel(img, x, y), colour, 30):
+                n += 1
+    return n
+
+
+out = sys.argv[1]
+
+# 1. The default scenario (app/model.cpp), worked out from kvm-dirty-tracking.md §7-§8:
+# vCPU 0 pushed 32 entries (0x100..0x11f), 20 were harvested and reset, then 8 more writes to
+# the re-armed pages 0x100..0x107 pushed entries 32..39. So entry 39, the one just pushed, is
+# dirty (01); entry 5 was reset (00). Page offset 25 is in the ring (dirty, not harvested),
+# offset 10 was re-armed by the reset and not written again, offset 0x50 holds KVM's own write
+# during an ITS save, which went to the bitmap.
+img = read_png(out + "/default.png")
+lay = json.load(open(out + "/default.json"))
+expect(near(cell(img, lay, "ring focused", 39), DIRTY), "ring entry 39 is dirty (orange)")
+expect(not near(cell(img, lay, "ring focused", 5), DIRTY), "ring entry 5 was reset")
+mem = "memory slot 0"
+expect(near(cell(img, lay, mem, 25), DIRTY), "page offset 25 is dirty in the ring")
+expect(near(cell(img, lay, mem, 10), ARMED), "page offset 10 is armed again after the reset")
+expect(near(cell(img, lay, mem, 0x50), BITMAP), "page offset 0x50 is dirty in the bitmap")
+for panel in ("console", "vcpus", "memory", "rings", "capabilities", "bitmaps", "timeline"):
+    expect(panel in lay["panels"], "panel %s was drawn" % panel)
+
+# 2. A failed enable shows its errno: the console holds error-coloured text; a clean run's
+# console holds none.
+bad = read_png(out + "/failed.png")
+bad_lay = json.load(open(out + "/failed.json"))
+expect(count_colour(bad, bad_lay["panels"]["console"], ERROR) > 20,
+       "the console shows the failed enable's -EINVAL in the error colour")
+ok = read_png(out + "/clean.png")
+ok_lay = json.load(open(out + "/clean.json"))
+expect(count_colour(ok, ok_lay["panels"]["console"], ERROR) == 0,
+       "a scenario without failures shows no error colour in the console")
+
+# 3. --steps 2 stops after the ring is enabled: no vCPU has pushed anything yet.
+early = json.load(open(out + "/steps.json"))
+expect("ring focused" not in early.get("grids", {}), "with --steps 2 no ring exists yet")
+
+print("GUI checks:", "FAILED" if failures else "all passed")
+sys.exit(1 if failures else 0)

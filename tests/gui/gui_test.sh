@@ -1,0 +1,27 @@
+#!/bin/bash
+# Headless screenshots of the app under Xvfb, then checks of what they show.
+# usage: gui_test.sh path/to/ringside tests-dir
+set -euo pipefail
+app=$1
+dir=$2
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+export ASAN_OPTIONS=${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}detect_leaks=0 # Mesa leaks
+export XDG_STATE_HOME=$out/state # never the user's history
+shot() { # name, then app arguments
+    local name=$1
+    shift
+    xvfb-run -a -s "-screen 0 1920x1080x24" "$app" --size 1920x1080 \
+        --screenshot "$out/$name.png" --layout "$out/$name.json" "$@"
+}
+shot default
+printf 'vm arch=arm64 kernel=6.2\nenable DIRTY_LOG_RING args0=64K\n' >"$out/failed.scn"
+shot failed --scenario "$out/failed.scn"
+printf 'vm arch=x86_64 kernel=6.1\nenable DIRTY_LOG_RING args0=64K\nvcpu 0\n' >"$out/clean.scn"
+shot clean --scenario "$out/clean.scn"
+shot steps --scenario "$dir/scenarios/b-spec-example.scn" --steps 2
+# A missing scenario file is reported, and the app still opens (on the default scenario).
+shot missing --scenario "$out/no-such-file.scn" 2>"$out/missing.err"
+grep -q "cannot open the scenario file" "$out/missing.err"
+test -s "$out/missing.png"
+python3 "$dir/gui/check_shots.py" "$out"
