@@ -14,27 +14,11 @@ DirtyRing dirty_ring_alloc(uint32_t bytes, uint32_t rsvd_entries, uint32_t start
     return r;
 }
 
-uint32_t dirty_ring_used(const DirtyRing& ring) {
-    return ring.dirty_index - ring.reset_index;
-}
-
-bool dirty_ring_soft_full(const DirtyRing& ring) {
-    return dirty_ring_used(ring) >= ring.soft_limit;
-}
-
-bool dirty_ring_full(const DirtyRing& ring) {
-    return dirty_ring_used(ring) >= ring.size;
-}
-
-bool dirty_ring_push(DirtyRing& ring, uint32_t slot, uint64_t offset) {
-    const bool warn = dirty_ring_full(ring); // "It should never get full"
-    DirtyGfn& e = ring.entry(ring.dirty_index);
-    e.slot = slot;
-    e.offset = offset;
-    // smp_wmb(): slot and offset are visible before the flags that publish them.
-    e.flags = KVM_DIRTY_GFN_F_DIRTY;
-    ring.dirty_index++;
-    return warn;
+void DirtyRing::make_chunk_writable(std::shared_ptr<std::vector<DirtyGfn>>& c) const {
+    if (!c)
+        c = std::make_shared<std::vector<DirtyGfn>>(std::min(size, kChunkEntries));
+    else if (c.use_count() > 1)
+        c = std::make_shared<std::vector<DirtyGfn>>(*c); // copy on write
 }
 
 } // namespace ringside

@@ -41,29 +41,47 @@ struct DirtyRing {
         const auto& c = chunks[i / kChunkEntries];
         return c ? (*c)[i % kChunkEntries] : zero;
     }
+    // For writing: the entry's chunk is allocated, and unshared from any copy of the ring.
     DirtyGfn& entry(uint32_t index) {
         const uint32_t i = index & (size - 1);
         auto& c = chunks[i / kChunkEntries];
-        if (!c)
-            c = std::make_shared<std::vector<DirtyGfn>>(std::min(size, kChunkEntries));
-        else if (c.use_count() > 1)
-            c = std::make_shared<std::vector<DirtyGfn>>(*c);
+        if (!c || c.use_count() > 1) // rare: once per chunk, and after a copy
+            make_chunk_writable(c);
         return (*c)[i % kChunkEntries];
     }
+
+  private:
+    // Allocates a chunk never written, or copies one a copy of the ring still shares.
+    void make_chunk_writable(std::shared_ptr<std::vector<DirtyGfn>>& c) const;
 };
 
 // kvm_dirty_ring_alloc: bytes / 16 entries; start is Ringside's start-index testing aid.
 DirtyRing dirty_ring_alloc(uint32_t bytes, uint32_t rsvd_entries, uint32_t start = 0);
 // kvm_dirty_ring_used: the free-running indices make this right across u32 wrap-around.
-uint32_t dirty_ring_used(const DirtyRing& ring);
+inline uint32_t dirty_ring_used(const DirtyRing& ring) {
+    return ring.dirty_index - ring.reset_index;
+}
 // kvm_dirty_ring_soft_full
-bool dirty_ring_soft_full(const DirtyRing& ring);
+inline bool dirty_ring_soft_full(const DirtyRing& ring) {
+    return dirty_ring_used(ring) >= ring.soft_limit;
+}
 // kvm_dirty_ring_full
-bool dirty_ring_full(const DirtyRing& ring);
+inline bool dirty_ring_full(const DirtyRing& ring) {
+    return dirty_ring_used(ring) >= ring.size;
+}
 
 // kvm_dirty_ring_push. Returns true when the kernel's WARN_ON_ONCE(full) fires; the entry at
 // reset_index is then overwritten, as the kernel does.
-bool dirty_ring_push(DirtyRing& ring, uint32_t slot, uint64_t offset);
+inline bool dirty_ring_push(DirtyRing& ring, uint32_t slot, uint64_t offset) {
+    const bool warn = dirty_ring_full(ring); // "It should never get full"
+    DirtyGfn& e = ring.entry(ring.dirty_index);
+    e.slot = slot;
+    e.offset = offset;
+    // smp_wmb(): slot and offset are visible before the flags that publish them.
+    e.flags = KVM_DIRTY_GFN_F_DIRTY;
+    ring.dirty_index++;
+    return warn;
+}
 
 // kvm_dirty_gfn_harvested: the RESET bit, read with smp_load_acquire.
 inline bool dirty_gfn_harvested(const DirtyGfn& gfn) {

@@ -4,8 +4,26 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <sys/mman.h>
 
 namespace ringside {
+
+void EventLog::add_reason(std::string_view why) {
+    reasons_.emplace_back(size_, why);
+}
+
+void EventLog::add_block() {
+    void* p = ::operator new(kBlockSize * sizeof(Event), std::align_val_t(kBlockAlign));
+#ifdef MADV_HUGEPAGE
+    // A log that filled its first block is a long one (a ring benchmark logs two events per
+    // entry): its later blocks are faulted in 2 MiB at a time instead of 4 KiB, which would
+    // otherwise cost more than logging the events. The first block stays in small pages so
+    // that a short log costs only what it uses.
+    if (!blocks_.empty())
+        madvise(p, kBlockSize * sizeof(Event), MADV_HUGEPAGE);
+#endif
+    blocks_.push_back(Block(static_cast<Event*>(p)));
+}
 
 std::string_view EventLog::reason(size_t i) const {
     auto it = std::lower_bound(reasons_.begin(), reasons_.end(), i,

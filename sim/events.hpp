@@ -8,7 +8,9 @@
 
 #include <cstdint>
 #include <memory>
+#include <new>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace ringside {
@@ -49,7 +51,7 @@ enum class IoctlId : uint8_t {
 
 inline constexpr uint32_t kNoVcpu = ~0u;
 
-// 48 bytes; the meaning of the fields depends on kind (see describe()).
+// 40 bytes; the meaning of the fields depends on kind (see describe()).
 struct Event {
     EventKind kind = EventKind::Ioctl;
     uint8_t aux = 0; // ioctl id, write flag, mapping, mark, exit reason ...
@@ -61,6 +63,8 @@ struct Event {
     uint64_t b = 0;    // mask, result
     uint64_t c = 0;
 };
+static_assert(sizeof(Event) == 40);
+static_assert(std::is_trivially_destructible_v<Event>); // EventLog frees blocks without destroying
 
 // Receives events as the engine produces them; why is the reason of an ioctl's result.
 class EventSink {
@@ -70,15 +74,17 @@ class EventSink {
 };
 
 // The normal mode: keep every event, and each ioctl's reason. Events are stored in blocks of
-// 64 Ki so that a log of millions never moves.
+// 256 Ki (10 MiB, five 2 MiB huge pages) so that a log of millions never moves.
 class EventLog : public EventSink {
   public:
     void emit(const Event& e, std::string_view why) override {
-        if (!why.empty())
-            reasons_.emplace_back(size_, why);
+        if (!why.empty()) // rare, and out of line: only ioctls carry a reason
+            add_reason(why);
         if ((size_ & kBlockMask) == 0 && size_ >> kBlockBits == blocks_.size())
-            blocks_.push_back(std::make_unique<Event[]>(kBlockSize));
-        blocks_[size_ >> kBlockBits][size_ & kBlockMask] = e;
+            add_block();
+        // A block's slots are constructed as events arrive: a log of millions of events is
+        // written once, not zeroed first. clear() reuses blocks, whose slots hold events.
+        std::construct_at(&blocks_[size_ >> kBlockBits][size_ & kBlockMask], e);
         ++size_;
     }
     const Event& operator[](size_t i) const { return blocks_[i >> kBlockBits][i & kBlockMask]; }
@@ -91,10 +97,20 @@ class EventLog : public EventSink {
     }
 
   private:
-    static constexpr size_t kBlockBits = 16;
+    static constexpr size_t kBlockBits = 18;
     static constexpr size_t kBlockSize = size_t(1) << kBlockBits;
     static constexpr size_t kBlockMask = kBlockSize - 1;
-    std::vector<std::unique_ptr<Event[]>> blocks_;
+    static constexpr size_t kBlockAlign = size_t(2) << 20; // a huge page
+    static_assert(kBlockSize * sizeof(Event) % kBlockAlign == 0);
+    // Raw storage for kBlockSize events; Event is trivially destructible, so freeing the
+    // memory is all a block needs.
+    struct FreeBlock {
+        void operator()(Event* p) const { ::operator delete(p, std::align_val_t(kBlockAlign)); }
+    };
+    using Block = std::unique_ptr<Event[], FreeBlock>;
+    void add_reason(std::string_view why);
+    void add_block();
+    std::vector<Block> blocks_;
     size_t size_ = 0;
     std::vector<std::pair<size_t, std::string>> reasons_; // (event index, reason), ascending
 };

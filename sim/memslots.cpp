@@ -18,15 +18,6 @@ PageStates::Chunk* PageStates::chunk(uint64_t off) {
     return c.get();
 }
 
-const PageStates::Chunk* PageStates::chunk(uint64_t off) const {
-    return chunks_[off / kChunkPages].get();
-}
-
-Mapping PageStates::mapping(uint64_t off) const {
-    const Chunk* c = chunk(off);
-    return c ? static_cast<Mapping>(c->bits[off % kChunkPages] & 3) : Mapping::Unmapped;
-}
-
 void PageStates::set_mapping(uint64_t off, Mapping m) {
     Chunk* c = chunk(off);
     uint8_t& b = c->bits[off % kChunkPages];
@@ -36,28 +27,8 @@ void PageStates::set_mapping(uint64_t off, Mapping m) {
     b = static_cast<uint8_t>((b & ~3u) | static_cast<uint8_t>(m));
 }
 
-bool PageStates::populated(uint64_t off) const {
-    const Chunk* c = chunk(off);
-    return c && (c->bits[off % kChunkPages] & 4);
-}
-
 void PageStates::set_populated(uint64_t off) {
     chunk(off)->bits[off % kChunkPages] |= 4;
-}
-
-static uint64_t pages_in_chunk(uint64_t npages, uint64_t off) {
-    const uint64_t first = off / kChunkPages * kChunkPages;
-    return std::min(kChunkPages, npages - first);
-}
-
-bool PageStates::chunk_all_writable(uint64_t off) const {
-    const Chunk* c = chunk(off);
-    return c && c->writable == pages_in_chunk(npages_, off);
-}
-
-bool PageStates::chunk_all_mapped(uint64_t off) const {
-    const Chunk* c = chunk(off);
-    return c && c->mapped == pages_in_chunk(npages_, off);
 }
 
 void PageStates::unmap_all() {

@@ -56,7 +56,10 @@ class PageStates {
         uint32_t writable = 0;
     };
     Chunk* chunk(uint64_t off); // for writing: allocated, and unshared
-    const Chunk* chunk(uint64_t off) const;
+    const Chunk* chunk(uint64_t off) const { return chunks_[off / kChunkPages].get(); }
+    uint64_t pages_in_chunk(uint64_t off) const {
+        return std::min(kChunkPages, npages_ - off / kChunkPages * kChunkPages);
+    }
     uint64_t npages_;
     std::vector<std::shared_ptr<Chunk>> chunks_;
 };
@@ -105,6 +108,28 @@ struct Memslot {
 
 // One address space's slots by id (struct kvm_memslots).
 using Memslots = std::map<uint16_t, Memslot>;
+
+// ---- inline definitions: the readers every guest access goes through
+
+inline Mapping PageStates::mapping(uint64_t off) const {
+    const Chunk* c = chunk(off);
+    return c ? static_cast<Mapping>(c->bits[off % kChunkPages] & 3) : Mapping::Unmapped;
+}
+
+inline bool PageStates::populated(uint64_t off) const {
+    const Chunk* c = chunk(off);
+    return c && (c->bits[off % kChunkPages] & 4);
+}
+
+inline bool PageStates::chunk_all_writable(uint64_t off) const {
+    const Chunk* c = chunk(off);
+    return c && c->writable == pages_in_chunk(off);
+}
+
+inline bool PageStates::chunk_all_mapped(uint64_t off) const {
+    const Chunk* c = chunk(off);
+    return c && c->mapped == pages_in_chunk(off);
+}
 
 // ---- template definitions
 

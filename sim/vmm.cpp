@@ -4,11 +4,7 @@
 
 namespace ringside {
 
-void PageSet::insert(uint64_t off) {
-    if (hot_ && hot_index_ == off / 4096) {
-        (*hot_)[(off % 4096) / 64] |= 1ull << (off % 64);
-        return;
-    }
+void PageSet::insert_in_other_chunk(uint64_t off) {
     auto it = chunks_.lower_bound(off / 4096);
     if (it == chunks_.end() || it->first != off / 4096)
         it = chunks_.emplace_hint(it, off / 4096, std::make_shared<Chunk>());

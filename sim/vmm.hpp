@@ -26,7 +26,12 @@ class PageSet {
     }
     PageSet(PageSet&&) = default;
     PageSet& operator=(PageSet&&) = default;
-    void insert(uint64_t off);
+    void insert(uint64_t off) {
+        if (hot_ && hot_index_ == off / 4096) // the common case: a run of nearby pages
+            (*hot_)[(off % 4096) / 64] |= 1ull << (off % 64);
+        else
+            insert_in_other_chunk(off);
+    }
     bool contains(uint64_t off) const;
     bool empty() const { return chunks_.empty(); }
     uint64_t size() const;
@@ -40,6 +45,8 @@ class PageSet {
 
   private:
     using Chunk = std::array<uint64_t, 64>;
+    // Finds or creates off's chunk, unshares it, and makes it the hot chunk.
+    void insert_in_other_chunk(uint64_t off);
     std::map<uint64_t, std::shared_ptr<Chunk>> chunks_;
     mutable Chunk* hot_ = nullptr; // the chunk last written, known to be unshared
     uint64_t hot_index_ = 0;
