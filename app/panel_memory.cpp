@@ -138,11 +138,8 @@ void draw_memory(const Model& m, Actions& a, Ui& ui) {
         ImGui::TextDisabled("no VM yet");
         return;
     }
-    for (int i = 0; i < int(PageState::Count); ++i) {
-        legend_swatch(page_colour(PageState(i), ui.theme), page_state_name(PageState(i)));
-        if (i % 4 != 3 && i + 1 < int(PageState::Count))
-            ImGui::SameLine();
-    }
+    for (int i = 0; i < int(PageState::Count); ++i)
+        legend_swatch(page_colour(PageState(i), ui.theme), page_state_name(PageState(i)), i == 0);
     ImGui::SetNextItemWidth(ImGui::GetFontSize() * 8);
     ImGui::SliderFloat("zoom", &ui.memory_zoom, 0.25f, 4.0f, "%.2fx");
     ImGui::BeginChild("slots", ImVec2(0, 0), false, ImGuiWindowFlags_HorizontalScrollbar);

@@ -32,10 +32,8 @@ void draw_rings(const Model& m, Actions& a, Ui& ui) {
                                                         : "no dirty ring: this VM uses the bitmap");
         return;
     }
-    legend_swatch(entry_colour(0, t), "00 free");
-    ImGui::SameLine();
+    legend_swatch(entry_colour(0, t), "00 free", true);
     legend_swatch(entry_colour(1, t), "01 dirty (KVM pushed)");
-    ImGui::SameLine();
     legend_swatch(entry_colour(2, t), "1X harvested (userspace)");
     ImDrawList* dl = ImGui::GetWindowDrawList();
     const uint32_t size = kvm->vcpus[0].dirty_ring->size;

@@ -38,7 +38,8 @@ void draw_timeline(const Model& m, Actions& a, Ui& ui);
 
 // Shared bits of presentation (widgets.cpp).
 void result_text(const std::string& result, Theme t); // errnos in the error colour
-void legend_swatch(ImU32 colour, const char* label);
+// A colour and its meaning; items flow onto the same line while they fit.
+void legend_swatch(ImU32 colour, const char* label, bool first = false);
 // "kvm_dirty_ring_push, virt/kvm/dirty_ring.c" in a dimmer colour
 void kernel_site_text(const char* function, const char* file);
 // How strongly something that changed at the cursor should still glow (1 → 0 over ~1 s).

@@ -16,8 +16,15 @@ void result_text(const std::string& result, Theme t) {
     ImGui::PopStyleColor();
 }
 
-void legend_swatch(ImU32 colour, const char* label) {
+void legend_swatch(ImU32 colour, const char* label, bool first) {
     const float h = ImGui::GetTextLineHeight();
+    // Continue the line when the item fits, else start a new one.
+    if (!first) {
+        const float w = h + ImGui::GetStyle().ItemSpacing.x * 2 + ImGui::CalcTextSize(label).x;
+        ImGui::SameLine();
+        if (ImGui::GetContentRegionAvail().x < w)
+            ImGui::NewLine();
+    }
     const ImVec2 p = ImGui::GetCursorScreenPos();
     ImGui::GetWindowDrawList()->AddRectFilled(p, ImVec2(p.x + h, p.y + h), colour, 2);
     ImGui::Dummy(ImVec2(h, h));
