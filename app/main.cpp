@@ -10,7 +10,9 @@
 #include <backends/imgui_impl_opengl3.h>
 #include <stb/stb_image_write.h>
 
+#include <algorithm>
 #include <cfloat>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -74,6 +76,7 @@ struct Options {
     int width = 1600, height = 900;
     std::string theme = "dark";
     bool presenter = false;
+    int bench_frames = 0;
 };
 
 void draw_frame(Model& m, Ui& ui, int w, int h) {
@@ -157,6 +160,9 @@ int main(int argc, char** argv) {
     cli.add_option("--size", size, "window size WxH (default 1600x900)");
     cli.add_option("--theme", o.theme, "dark, light or contrast");
     cli.add_flag("--presenter", o.presenter, "presenter mode: large fonts, no chrome");
+    cli.add_option("--bench-frames", o.bench_frames,
+                   "render N frames, stepping one event a frame, and print the median and p99 "
+                   "frame time");
     try {
         cli.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -195,7 +201,7 @@ int main(int argc, char** argv) {
         return 1;
     }
     glfwMakeContextCurrent(win);
-    glfwSwapInterval(o.screenshot.empty() ? 1 : 0);
+    glfwSwapInterval(o.screenshot.empty() && !o.bench_frames ? 1 : 0);
     if (!gladLoadGL(glfwGetProcAddress)) {
         std::cerr << "ringside: error: cannot load OpenGL 3.3\n";
         return 1;
@@ -216,7 +222,11 @@ int main(int argc, char** argv) {
 
     int frames = 0;
     bool presenter_was = m.presenter;
+    std::vector<double> frame_ms;
+    if (o.bench_frames > 0)
+        seek(m, 0);
     while (!glfwWindowShouldClose(win)) {
+        const auto frame_start = std::chrono::steady_clock::now();
         glfwPollEvents();
         if (m.presenter != presenter_was) { // font sizes are rebuilt between frames
             presenter_was = m.presenter;
@@ -228,7 +238,7 @@ int main(int argc, char** argv) {
         }
         ImGui_ImplOpenGL3_NewFrame();
         ImGui_ImplGlfw_NewFrame();
-        if (!o.screenshot.empty()) // a screenshot shows the state, not wherever the pointer is
+        if (!o.screenshot.empty() || o.bench_frames) // the state, not wherever the pointer is
             io.MousePos = ImVec2(-FLT_MAX, -FLT_MAX);
         ImGui::NewFrame();
         int fw, fh;
@@ -256,6 +266,23 @@ int main(int argc, char** argv) {
                 frames = -1000;
         }
         glfwSwapBuffers(win);
+        if (o.bench_frames > 0) {
+            // Every frame shows a new state (one event on), so textures are rebuilt as when
+            // a lesson plays: the frame time a presenter sees, not an idle redraw.
+            glFinish();
+            frame_ms.push_back(std::chrono::duration<double, std::milli>(
+                                   std::chrono::steady_clock::now() - frame_start)
+                                   .count());
+            seek(m, m.cursor + 1 > m.timeline.event_count() ? 0 : m.cursor + 1);
+            if (int(frame_ms.size()) >= o.bench_frames)
+                glfwSetWindowShouldClose(win, 1);
+        }
+    }
+    if (!frame_ms.empty()) {
+        std::sort(frame_ms.begin(), frame_ms.end());
+        std::printf("median %.2f ms p99 %.2f ms (%zu frames at %dx%d)\n",
+                    frame_ms[frame_ms.size() / 2], frame_ms[frame_ms.size() * 99 / 100],
+                    frame_ms.size(), o.width, o.height);
     }
     ImGui_ImplOpenGL3_Shutdown();
     ImGui_ImplGlfw_Shutdown();
