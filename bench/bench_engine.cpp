@@ -45,13 +45,27 @@ double rss_mib() {
     return 0;
 }
 
-int bench_writes() {
+// x86 6.14 without PML, ring_bytes of ring (0: the bitmap), one logging slot of `pages` at gfn 0
+// and vCPU 0, reporting into log.
+Kvm logging_vm(EventLog& log, uint64_t pages, uint32_t ring_bytes = 0) {
     Kvm kvm(x86(false));
-    EventLog log;
     kvm.events = &log;
-    const uint64_t pages = 1 << 20;
+    if (ring_bytes)
+        kvm_vm_ioctl_enable_cap(kvm, KVM_CAP_DIRTY_LOG_RING, ring_bytes, 0);
     kvm_set_memory_region(kvm, 0, 0, KVM_MEM_LOG_DIRTY_PAGES, 0, pages);
     kvm_vm_ioctl_create_vcpu(kvm, 0);
+    return kvm;
+}
+
+// Prints one figure: what happened per second of the timed part.
+void report(const char* what, double count, double seconds, const std::string& detail) {
+    std::printf("%s %.1f M (%s)\n", what, count / seconds / 1e6, detail.c_str());
+}
+
+int bench_writes() {
+    EventLog log;
+    const uint64_t pages = 1 << 20;
+    Kvm kvm = logging_vm(log, pages);
     kvm_arch_vcpu_ioctl_run(kvm, kvm.vcpus[0], {true, {{0, pages - 1}}, 1}); // all dirty now
     // 4 M single-page ranges in a scattered order: every access takes the per-access path.
     GuestProgram p{true, {}, 1};
@@ -63,35 +77,27 @@ int bench_writes() {
     }
     const auto t = Clock::now();
     const RunResult r = kvm_arch_vcpu_ioctl_run(kvm, kvm.vcpus[0], p);
-    const double dt = seconds_since(t);
-    std::printf("writes/s %.1f M (%llu writes to dirty pages, %zu events)\n", r.done / dt / 1e6,
-                (unsigned long long)r.done, log.size());
+    report("writes/s", double(r.done), seconds_since(t),
+           std::to_string(r.done) + " writes to dirty pages, " + std::to_string(log.size()) +
+               " events");
     return 0;
 }
 
 int bench_faults() {
-    Kvm kvm(x86(false));
     EventLog log;
-    kvm.events = &log;
     const uint64_t pages = 1 << 20;
-    kvm_set_memory_region(kvm, 0, 0, KVM_MEM_LOG_DIRTY_PAGES, 0, pages);
-    kvm_vm_ioctl_create_vcpu(kvm, 0);
+    Kvm kvm = logging_vm(log, pages);
     const auto t = Clock::now();
     const RunResult r = kvm_arch_vcpu_ioctl_run(kvm, kvm.vcpus[0], {true, {{0, pages - 1}}, 1});
-    const double dt = seconds_since(t);
-    std::printf("faults/s %.1f M (%llu faults, %zu events)\n", r.done / dt / 1e6,
-                (unsigned long long)r.done, log.size());
+    report("faults/s", double(r.done), seconds_since(t),
+           std::to_string(r.done) + " faults, " + std::to_string(log.size()) + " events");
     return 0;
 }
 
 int bench_ring() {
-    Kvm kvm(x86(false));
     EventLog log;
-    kvm.events = &log;
     const uint64_t pages = 1 << 20;
-    kvm_vm_ioctl_enable_cap(kvm, KVM_CAP_DIRTY_LOG_RING, 65536 * 16, 0);
-    kvm_set_memory_region(kvm, 0, 0, KVM_MEM_LOG_DIRTY_PAGES, 0, pages);
-    kvm_vm_ioctl_create_vcpu(kvm, 0);
+    Kvm kvm = logging_vm(log, pages, 65536 * 16);
     Memslot* slot = kvm.id_to_memslot(0, 0);
     Vcpu& vcpu = kvm.vcpus[0];
     Vmm vmm;
@@ -106,9 +112,9 @@ int bench_ring() {
         entries += vmm_harvest_ring(vmm, *vcpu.dirty_ring, 0, ~0ull, HarvestOrder::AcqRel, &log);
         kvm_vm_ioctl_reset_dirty_pages(kvm);
     }
-    const double dt = seconds_since(t);
-    std::printf("ring entries/s %.1f M (%llu entries pushed, harvested and reset, %zu events)\n",
-                entries / dt / 1e6, (unsigned long long)entries, log.size());
+    report("ring entries/s", double(entries), seconds_since(t),
+           std::to_string(entries) + " entries pushed, harvested and reset, " +
+               std::to_string(log.size()) + " events");
     return 0;
 }
 
