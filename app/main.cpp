@@ -216,7 +216,7 @@ int main(int argc, char** argv) {
     const float dpi = std::max(1.0f, xscale);
     float font_size = (m.presenter ? 30.0f : 16.0f) * dpi;
     build_fonts(font_size);
-    apply_theme(ui.theme);
+    apply_theme(m.presenter ? Theme::Contrast : ui.theme);
     ImGui_ImplGlfw_InitForOpenGL(win, true);
     ImGui_ImplOpenGL3_Init("#version 330 core");
 
