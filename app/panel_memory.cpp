@@ -8,25 +8,10 @@ namespace ringside::app {
 
 namespace {
 
-// Which state wins when several pages share one cell: the most interesting.
-int priority(PageState s) {
-    switch (s) {
-    case PageState::DirtyRing:
-        return 6;
-    case PageState::Harvested:
-        return 5;
-    case PageState::DirtyBitmap:
-        return 4;
-    case PageState::Untracked:
-        return 3;
-    case PageState::Writable:
-        return 2;
-    case PageState::Armed:
-        return 1;
-    default:
-        return 0;
-    }
-}
+// Which state wins when several pages share one cell: the most interesting (indexed by
+// PageState: unmapped, armed, writable, dirty in a ring, harvested, in the bitmap, untracked).
+constexpr uint8_t kPriority[] = {0, 1, 2, 6, 5, 4, 3};
+static_assert(sizeof kPriority == size_t(PageState::Count));
 
 // The page an event at the cursor is about, if any: what to highlight.
 bool event_page(const Event& e, const Memslot& s, uint64_t* off) {
@@ -73,12 +58,16 @@ void draw_slot(const Model& m, Ui& ui, const Memslot& s) {
         const std::vector<PageState>& states = ui.page_cache[key];
         std::vector<uint32_t> px(g.columns * rows,
                                  page_colour(PageState::Unmapped, t) & 0x40ffffff);
+        uint32_t colours[size_t(PageState::Count)];
+        for (size_t k = 0; k < size_t(PageState::Count); ++k)
+            colours[k] = page_colour(PageState(k), t);
         for (uint64_t c = 0; c < g.cells; ++c) {
-            PageState best = PageState::Unmapped;
-            for (uint64_t p = c * g.per_cell; p < std::min(s.npages, (c + 1) * g.per_cell); ++p)
-                if (priority(states[p]) > priority(best))
-                    best = states[p];
-            px[c] = page_colour(best, t);
+            uint8_t best = 0;
+            const uint64_t end = std::min(s.npages, (c + 1) * g.per_cell);
+            for (uint64_t p = c * g.per_cell; p < end; ++p)
+                if (kPriority[size_t(states[p])] > kPriority[best])
+                    best = uint8_t(states[p]);
+            px[c] = colours[best];
         }
         tex.upload(px, int(g.columns), int(rows));
         ui.texture_frame[key] = m.cursor_changed_frame + 1;

@@ -108,7 +108,17 @@ void draw_rings(const Model& m, Actions& a, Ui& ui) {
     const ImVec2 fo = ImGui::GetCursorScreenPos();
     const float pad = fw; // room for the markers above and below
     ImGui::SetCursorScreenPos(ImVec2(fo.x, fo.y + pad));
-    ImGui::Image(ft.id(), ImVec2(fw * float(columns), fw * float(rows)));
+    // Only the rows in view are drawn (a 65536-entry ring is 1024 rows); the dummy keeps the
+    // scroll range of the whole ring.
+    const ImVec2 full(fw * float(columns), fw * float(rows));
+    ImGui::Dummy(full);
+    const ImVec2 clip_min = ImGui::GetWindowPos(), clip_size = ImGui::GetWindowSize();
+    const float y0 = std::max(fo.y + pad, clip_min.y),
+                y1 = std::min(fo.y + pad + full.y, clip_min.y + clip_size.y);
+    if (y1 > y0)
+        ImGui::GetWindowDrawList()->AddImage(ft.id(), ImVec2(fo.x, y0), ImVec2(fo.x + full.x, y1),
+                                             ImVec2(0, (y0 - fo.y - pad) / full.y),
+                                             ImVec2(1, (y1 - fo.y - pad) / full.y));
     GridGeometry fg{fo.x, fo.y + pad, fw, fw, columns, r.size, 1};
     record_grid("ring focused", fg);
     ImDrawList* cdl = ImGui::GetWindowDrawList();

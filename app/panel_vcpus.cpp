@@ -6,16 +6,22 @@ namespace ringside::app {
 
 namespace {
 
-// The last KVM_RUN of this vCPU at or before the cursor (searched back a bounded distance).
-const Event* last_run(const Model& m, uint32_t vcpu) {
+// The last KVM_RUN of every vCPU at or before the cursor: one backward pass over the log (a
+// bounded distance), redone only when the state shown changes.
+const std::map<uint32_t, Event>& last_runs(const Model& m, Ui& ui) {
+    if (ui.last_runs_view == m.cursor_changed_frame + 1)
+        return ui.last_runs;
+    ui.last_runs.clear();
+    const size_t want = m.view.kvm() ? m.view.kvm()->vcpus.size() : 0;
     const EventLog& log = m.timeline.log();
     const uint64_t stop = m.cursor > 200000 ? m.cursor - 200000 : 0;
-    for (uint64_t i = m.cursor; i-- > stop;) {
+    for (uint64_t i = m.cursor; i-- > stop && ui.last_runs.size() < want;) {
         const Event& e = log[i];
-        if (e.kind == EventKind::Ioctl && e.aux == uint8_t(IoctlId::Run) && e.vcpu == vcpu)
-            return &e;
+        if (e.kind == EventKind::Ioctl && e.aux == uint8_t(IoctlId::Run))
+            ui.last_runs.emplace(e.vcpu, e); // keeps the latest: found first, going back
     }
-    return nullptr;
+    ui.last_runs_view = m.cursor_changed_frame + 1;
+    return ui.last_runs;
 }
 
 } // namespace
@@ -50,7 +56,9 @@ void draw_vcpus(const Model& m, Actions& a, Ui& ui) {
             a.focus_vcpu = v.vcpu_id;
         ImGui::TableNextColumn();
         const bool soft_full = v.dirty_ring && dirty_ring_soft_full(*v.dirty_ring);
-        const Event* run = last_run(m, v.vcpu_id);
+        const auto& runs = last_runs(m, ui);
+        const auto found = runs.find(v.vcpu_id);
+        const Event* run = found == runs.end() ? nullptr : &found->second;
         std::string state =
             run ? "exited: " + std::string(exit_reason_name(static_cast<ExitReason>(run->aux2)))
                 : std::string("created, never run");

@@ -21,6 +21,8 @@ struct Ui {
     std::map<std::string, std::unique_ptr<Texture>> textures;
     std::map<std::string, uint64_t> texture_frame;            // the model view each texture shows
     std::map<std::string, std::vector<PageState>> page_cache; // per slot, with its texture
+    std::map<uint32_t, Event> last_runs;                      // per vCPU, for the state shown
+    uint64_t last_runs_view = 0;
     int caps_arch = 1;                                        // index into the architectures
     int caps_version = 0;                                     // index into the versions
     float memory_zoom = 1;                                    // 1 = fit
