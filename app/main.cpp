@@ -107,6 +107,25 @@ void draw_frame(Model& m, Ui& ui, int w, int h) {
                           .c_str()
                     : "",
                 m.presenter ? "" : "   ·   space play/pause, ←/→ step, F5 presenter");
+    if (!m.presenter) { // the view settings, at the right
+        const float combo_w = ImGui::GetFontSize() * 6.5f;
+        ImGui::SameLine(W - combo_w - ImGui::GetFontSize() * 17);
+        bool reduce = m.reduce_motion;
+        if (ImGui::Checkbox("reduce motion", &reduce))
+            a.reduce_motion = reduce;
+        ImGui::SameLine();
+        if (ImGui::Button("presenter"))
+            a.toggle_presenter = true;
+        ImGui::SameLine();
+        ImGui::SetNextItemWidth(combo_w);
+        const char* names[] = {"dark", "light", "contrast"};
+        int theme = int(ui.theme);
+        if (ImGui::Combo("##theme", &theme, names, 3)) {
+            ui.theme = Theme(theme);
+            apply_theme(ui.theme);
+            ui.texture_frame.clear(); // the state colours of the grids follow the theme
+        }
+    }
     ImGui::End();
     panel("Console", 0, top, left_w, body_h * 0.62f, draw_console);
     panel("vCPUs", 0, top + body_h * 0.62f, left_w, body_h * 0.38f, draw_vcpus);

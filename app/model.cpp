@@ -171,6 +171,8 @@ void apply(Model& m, const Actions& a) {
         m.selected_event = *a.select_event;
     if (a.toggle_presenter)
         m.presenter = !m.presenter;
+    if (a.reduce_motion)
+        m.reduce_motion = *a.reduce_motion;
 }
 
 void tick(Model& m, double dt) {

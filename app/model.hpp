@@ -60,6 +60,7 @@ struct Actions {
     std::optional<uint32_t> focus_vcpu;
     std::optional<uint64_t> select_event;
     bool toggle_presenter = false;
+    std::optional<bool> reduce_motion;
 };
 
 // Runs one scenario-language line at the end of the timeline and shows its result.

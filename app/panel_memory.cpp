@@ -37,6 +37,27 @@ bool event_page(const Event& e, const Memslot& s, uint64_t* off) {
     }
 }
 
+// Who last wrote the page, as far as KVM saw it: the latest fault, PML log, ring push or bitmap
+// bit for it before the cursor (searched back a bounded distance).
+std::string last_writer(const Model& m, const Memslot& s, uint64_t off) {
+    const EventLog& log = m.timeline.log();
+    const uint64_t stop = m.cursor > 100000 ? m.cursor - 100000 : 0;
+    for (uint64_t i = m.cursor; i-- > stop;) {
+        const Event& e = log[i];
+        uint64_t page;
+        const bool write = (e.kind == EventKind::GuestFault && e.aux) ||
+                           e.kind == EventKind::PmlLog || e.kind == EventKind::RingPush ||
+                           e.kind == EventKind::BitmapSet;
+        if (write && event_page(e, s, &page) && page == off)
+            return e.vcpu == kNoVcpu
+                       ? "KVM itself, with no vCPU running (event #" + std::to_string(i) + ")"
+                       : "vCPU " + std::to_string(e.vcpu) + " (event #" + std::to_string(i) + ")";
+        if (e.kind == EventKind::Ioctl && e.aux == uint8_t(IoctlId::CreateVm))
+            break;
+    }
+    return "nobody KVM saw";
+}
+
 void draw_slot(const Model& m, Ui& ui, const Memslot& s) {
     const Theme t = ui.theme;
     ImGui::Text("slot %u%s: gfn 0x%llx, %llu pages%s%s%s", s.id,
@@ -104,10 +125,10 @@ void draw_slot(const Model& m, Ui& ui, const Memslot& s) {
             const uint64_t first = cell * g.per_cell;
             const std::vector<PageState>& states = ui.page_cache[key];
             if (g.per_cell == 1)
-                ImGui::SetTooltip("gfn 0x%llx — slot %u offset %llu\n%s",
+                ImGui::SetTooltip("gfn 0x%llx — slot %u offset %llu\n%s\nlast written by %s",
                                   static_cast<unsigned long long>(s.base_gfn + first), s.id,
                                   static_cast<unsigned long long>(first),
-                                  page_state_name(states[first]));
+                                  page_state_name(states[first]), last_writer(m, s, first).c_str());
             else
                 ImGui::SetTooltip("gfns 0x%llx.. (%llu pages a cell) — slot %u offset %llu..",
                                   static_cast<unsigned long long>(s.base_gfn + first),

@@ -136,6 +136,18 @@ void draw_rings(const Model& m, Actions& a, Ui& ui) {
     const ImVec2 sl = fg.centre((r.reset_index + r.soft_limit) & mask);
     cdl->AddLine(ImVec2(sl.x - fw * 0.5f, sl.y - fw * 0.7f),
                  ImVec2(sl.x - fw * 0.5f, sl.y + fw * 0.7f), error_colour(t), 3);
+    // The entry the current event wrote (a push, or userspace collecting it) glows a moment.
+    if (m.cursor > 0) {
+        const Event& e = m.timeline.log()[m.cursor - 1];
+        if ((e.kind == EventKind::RingPush || e.kind == EventKind::Harvest) &&
+            e.vcpu == fv->vcpu_id) {
+            const float glow = change_glow(m);
+            const ImVec2 c = fg.centre(e.n & mask);
+            const float h = fw * (0.7f + 0.5f * glow);
+            cdl->AddRect(ImVec2(c.x - h, c.y - h), ImVec2(c.x + h, c.y + h), highlight_colour(t), 2,
+                         0, 2.0f + 2.0f * glow);
+        }
+    }
     if (ImGui::IsItemHovered()) {
         const ImVec2 mp = ImGui::GetMousePos();
         const uint64_t i = uint64_t((mp.y - fg.y) / fw) * columns + uint64_t((mp.x - fg.x) / fw);

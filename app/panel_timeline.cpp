@@ -67,7 +67,9 @@ void draw_timeline(const Model& m, Actions& a, Ui& ui) {
                 ImGui::TextUnformatted(describe(e, *live, log.reason(size_t(i))).c_str());
             }
         }
-    if (m.playing || ImGui::IsWindowAppearing()) {
+    // Follow the cursor whenever it moves (playing, stepping, a new command), not while the
+    // user scrolls the list by hand.
+    if (m.playing || m.frame - m.cursor_changed_frame <= 1 || ImGui::IsWindowAppearing()) {
         const float line = ImGui::GetTextLineHeightWithSpacing();
         ImGui::SetScrollY(std::max(0.0f, float(m.cursor) * line - ImGui::GetWindowHeight() * 0.5f));
     }

@@ -23,9 +23,9 @@ struct Ui {
     std::map<std::string, std::vector<PageState>> page_cache; // per slot, with its texture
     std::map<uint32_t, Event> last_runs;                      // per vCPU, for the state shown
     uint64_t last_runs_view = 0;
-    int caps_arch = 1;                                        // index into the architectures
-    int caps_version = 0;                                     // index into the versions
-    float memory_zoom = 1;                                    // 1 = fit
+    int caps_arch = 1;     // index into the architectures
+    int caps_version = 0;  // index into the versions
+    float memory_zoom = 1; // 1 = fit
 };
 
 Texture& texture(Ui& ui, const std::string& key);
