@@ -24,6 +24,12 @@ const std::map<uint32_t, Event>& last_runs(const Model& m, Ui& ui) {
     return ui.last_runs;
 }
 
+std::string hex_gfn(uint64_t gfn) {
+    char buf[24];
+    std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(gfn));
+    return buf;
+}
+
 } // namespace
 
 void draw_vcpus(const Model& m, Actions& a, Ui& ui) {
@@ -59,14 +65,23 @@ void draw_vcpus(const Model& m, Actions& a, Ui& ui) {
         const auto& runs = last_runs(m, ui);
         const auto found = runs.find(v.vcpu_id);
         const Event* run = found == runs.end() ? nullptr : &found->second;
+        // Stepping through a run, the vCPU is still inside KVM_RUN.
+        bool in_run = false;
+        if (m.cursor > 0 && m.cursor < m.timeline.event_count()) {
+            const size_t c = m.timeline.command_of(m.cursor - 1);
+            const scenario::Command& cmd = m.timeline.command(c);
+            in_run = cmd.op == scenario::Op::Run && cmd.id == v.vcpu_id &&
+                     m.cursor < m.timeline.end_event(c);
+        }
         std::string state =
-            run ? "exited: " + std::string(exit_reason_name(static_cast<ExitReason>(run->aux2)))
-                : std::string("created, never run");
+            in_run ? std::string("in KVM_RUN")
+            : run  ? "exited: " + std::string(exit_reason_name(static_cast<ExitReason>(run->aux2)))
+                   : std::string("created, never run");
         if (soft_full)
             state += " — ring soft full: waits for a reset";
         if (v.pending)
             state += std::string(" — pending ") + (v.pending->write ? "write" : "read") +
-                     " of gfn " + std::to_string(v.pending->gfn);
+                     " of gfn " + hex_gfn(v.pending->gfn);
         if (soft_full)
             ImGui::PushStyleColor(ImGuiCol_Text, error_colour(ui.theme));
         ImGui::TextWrapped("%s", state.c_str());
