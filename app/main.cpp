@@ -77,6 +77,7 @@ struct Options {
     std::string theme = "dark";
     bool presenter = false;
     int bench_frames = 0;
+    std::vector<std::string> commands;
 };
 
 void draw_frame(Model& m, Ui& ui, int w, int h) {
@@ -179,6 +180,8 @@ int main(int argc, char** argv) {
     cli.add_option("--size", size, "window size WxH (default 1600x900)");
     cli.add_option("--theme", o.theme, "dark, light or contrast");
     cli.add_flag("--presenter", o.presenter, "presenter mode: large fonts, no chrome");
+    cli.add_option("--command", o.commands,
+                   "run this command after the scenario, as if typed in the console (repeatable)");
     cli.add_option("--bench-frames", o.bench_frames,
                    "render N frames, stepping one event a frame, and print the median and p99 "
                    "frame time");
@@ -204,6 +207,12 @@ int main(int argc, char** argv) {
     if (!o.scenario.empty() && !load_scenario_file(m, o.scenario, o.steps))
         std::cerr << "ringside: " << m.load_error << " (showing the default scenario)\n";
     m.presenter = o.presenter;
+    if (!o.commands.empty()) {
+        Actions typed;
+        typed.commands = o.commands;
+        apply(m, typed);
+        save_history(m);
+    }
 
     if (!glfwInit()) {
         std::cerr << "ringside: error: cannot initialise GLFW (is there a display?)\n";

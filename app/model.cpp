@@ -92,8 +92,6 @@ void run_command(Model& m, const std::string& line) {
     } else {
         return; // blank or comment
     }
-    if (m.history.empty() || m.history.back() != line)
-        m.history.push_back(line);
     m.console.push_back(std::move(entry));
     m.cursor = m.timeline.event_count();
     set_view(m);
@@ -156,8 +154,12 @@ bool load_scenario_file(Model& m, const std::string& path, uint64_t max_commands
 }
 
 void apply(Model& m, const Actions& a) {
-    for (const std::string& c : a.commands)
+    for (const std::string& c : a.commands) {
+        // What the user typed (or clicked) is remembered; a scenario's own lines are not.
+        if (m.history.empty() || m.history.back() != c)
+            m.history.push_back(c);
         run_command(m, c);
+    }
     if (a.seek)
         seek(m, *a.seek);
     if (a.play) {

@@ -44,7 +44,7 @@ void draw_console(const Model& m, Actions& a, Ui& ui) {
     record_panel("console");
     const Theme t = ui.theme;
     const float footer = ImGui::GetFrameHeightWithSpacing() * 3.2f;
-    ImGui::BeginChild("log", ImVec2(0, -footer), false, ImGuiWindowFlags_HorizontalScrollbar);
+    ImGui::BeginChild("log", ImVec2(0, -footer), false);
     if (!m.load_error.empty()) {
         ImGui::PushStyleColor(ImGuiCol_Text, error_colour(t));
         ImGui::TextWrapped("%s", m.load_error.c_str());
@@ -66,7 +66,9 @@ void draw_console(const Model& m, Actions& a, Ui& ui) {
             ImGui::TextWrapped("error: %s", e.result.c_str());
             ImGui::PopStyleColor();
         } else {
+            ImGui::PushTextWrapPos(0);
             result_text(e.result, t);
+            ImGui::PopTextWrapPos();
         }
         if (!e.reason.empty()) {
             ImGui::Indent();
@@ -78,9 +80,16 @@ void draw_console(const Model& m, Actions& a, Ui& ui) {
         if (future)
             ImGui::PopStyleVar();
     }
-    if (ui.scroll_console) {
-        ImGui::SetScrollHereY(1.0f);
+    // Follow new results to the bottom, for a few frames: wrapped lines settle their height
+    // only after they were first laid out.
+    if (ui.scroll_console || m.console.size() != ui.console_count) {
+        ui.console_count = m.console.size();
         ui.scroll_console = false;
+        ui.scroll_frames = 3;
+    }
+    if (ui.scroll_frames > 0) {
+        ImGui::SetScrollHereY(1.0f);
+        --ui.scroll_frames;
     }
     ImGui::EndChild();
 

@@ -17,6 +17,8 @@ struct Ui {
     char input[1024] = {};
     int history_pos = -1;
     bool scroll_console = true;
+    size_t console_count = 0; // console entries when last scrolled to the bottom
+    int scroll_frames = 0;
     Theme theme = Theme::Dark;
     std::map<std::string, std::unique_ptr<Texture>> textures;
     std::map<std::string, uint64_t> texture_frame;            // the model view each texture shows

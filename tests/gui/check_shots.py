@@ -76,5 +76,11 @@ expect(count_colour(ok, ok_lay["panels"]["console"], ERROR) == 0,
 early = json.load(open(out + "/steps.json"))
 expect("ring focused" not in early.get("grids", {}), "with --steps 2 no ring exists yet")
 
+# 4. A typed command with an error shows it inline in the console, in the error colour.
+typed = read_png(out + "/typed.png")
+typed_lay = json.load(open(out + "/typed.json"))
+expect(count_colour(typed, typed_lay["panels"]["console"], ERROR) > 20,
+       "a malformed typed command shows its error inline")
+
 print("GUI checks:", "FAILED" if failures else "all passed")
 sys.exit(1 if failures else 0)

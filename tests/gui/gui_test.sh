@@ -24,4 +24,9 @@ shot steps --scenario "$dir/scenarios/b-spec-example.scn" --steps 2
 shot missing --scenario "$out/no-such-file.scn" 2>"$out/missing.err"
 grep -q "cannot open the scenario file" "$out/missing.err"
 test -s "$out/missing.png"
+# Commands typed in the console (here given with --command) run, show, and are remembered
+# across restarts under $XDG_STATE_HOME, with a bad one answered inline.
+shot typed --command "vcpu 7" --command "enable BOGUS"
+grep -qx "vcpu 7" "$out/state/ringside/history"
+grep -qx "enable BOGUS" "$out/state/ringside/history"
 python3 "$dir/gui/check_shots.py" "$out"
