@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <utility>
 #include <vector>
 
@@ -48,6 +49,15 @@ struct DirtyRing {
         if (!c || c.use_count() > 1) // rare: once per chunk, and after a copy
             make_chunk_writable(c);
         return (*c)[i % kChunkEntries];
+    }
+
+    // For writing: the entries from index to the end of its chunk, at most n of them. A walk
+    // over many entries (harvest, reset) looks up and unshares each chunk once, not each entry.
+    std::span<DirtyGfn> writable_run(uint32_t index, uint32_t n) {
+        const uint32_t i = index & (size - 1);
+        DirtyGfn& first = entry(index);
+        const uint32_t to_chunk_end = std::min(size, kChunkEntries) - i % kChunkEntries;
+        return {&first, std::min(n, to_chunk_end)};
     }
 
   private:
@@ -104,32 +114,36 @@ template <class Rearm> uint32_t dirty_ring_reset(DirtyRing& ring, Rearm&& rearm)
 template <class Rearm> uint32_t dirty_ring_reset(DirtyRing& ring, Rearm&& rearm) {
     uint32_t count = 0;
     ResetBatch cur{0, 0, 0}; // mask 0: nothing gathered yet
-    while (true) {
-        if (!dirty_gfn_harvested(std::as_const(ring).entry(ring.reset_index)))
-            break;
-        DirtyGfn& e = ring.entry(ring.reset_index);
-        const uint32_t next_slot = e.slot;
-        const uint64_t next_offset = e.offset;
-        e.flags = 0; // kvm_dirty_gfn_set_invalid, a store-release
-        ring.reset_index++;
-        count++;
-        // Coalesce while userspace walks pages of one slot: an entry within 64 pages above the
-        // base joins the mask; one below moves the base down if no set bit falls off the top.
-        if (cur.mask && next_slot == cur.slot) {
-            const int64_t delta = static_cast<int64_t>(next_offset - cur.offset);
-            if (delta >= 0 && delta < 64) {
-                cur.mask |= 1ull << delta;
-                continue;
+    // Each run of entries starts with a read-only look, so that a chunk a copy of the ring
+    // shares is copied only when it holds an entry to reset.
+    while (dirty_gfn_harvested(std::as_const(ring).entry(ring.reset_index))) {
+        for (DirtyGfn& e : ring.writable_run(ring.reset_index, ring.size)) {
+            if (!dirty_gfn_harvested(e))
+                break;
+            const uint32_t next_slot = e.slot;
+            const uint64_t next_offset = e.offset;
+            e.flags = 0; // kvm_dirty_gfn_set_invalid, a store-release
+            ring.reset_index++;
+            count++;
+            // Coalesce while userspace walks pages of one slot: an entry within 64 pages above
+            // the base joins the mask; one below moves the base down if no set bit falls off
+            // the top.
+            if (cur.mask && next_slot == cur.slot) {
+                const int64_t delta = static_cast<int64_t>(next_offset - cur.offset);
+                if (delta >= 0 && delta < 64) {
+                    cur.mask |= 1ull << delta;
+                    continue;
+                }
+                if (delta > -64 && delta < 0 && ((cur.mask << -delta) >> -delta) == cur.mask) {
+                    cur.offset = next_offset;
+                    cur.mask = (cur.mask << -delta) | 1;
+                    continue;
+                }
             }
-            if (delta > -64 && delta < 0 && ((cur.mask << -delta) >> -delta) == cur.mask) {
-                cur.offset = next_offset;
-                cur.mask = (cur.mask << -delta) | 1;
-                continue;
-            }
+            if (cur.mask)
+                rearm(cur);
+            cur = {next_slot, next_offset, 1};
         }
-        if (cur.mask)
-            rearm(cur);
-        cur = {next_slot, next_offset, 1};
     }
     if (cur.mask)
         rearm(cur);

@@ -42,6 +42,8 @@ class PageStates {
     bool chunk_all_writable(uint64_t off) const;
     // Every page of the chunk holding off is mapped: reads there need no work.
     bool chunk_all_mapped(uint64_t off) const;
+    // Some page of the chunk holding off is Writable.
+    bool chunk_any_writable(uint64_t off) const;
     // Forget every mapping (kvm_arch_flush_shadow_memslot); memory stays populated.
     void unmap_all();
     // Calls f(off) for each page whose mapping is not Unmapped, in order.
@@ -124,6 +126,11 @@ inline bool PageStates::populated(uint64_t off) const {
 inline bool PageStates::chunk_all_writable(uint64_t off) const {
     const Chunk* c = chunk(off);
     return c && c->writable == pages_in_chunk(off);
+}
+
+inline bool PageStates::chunk_any_writable(uint64_t off) const {
+    const Chunk* c = chunk(off);
+    return c && c->writable > 0;
 }
 
 inline bool PageStates::chunk_all_mapped(uint64_t off) const {

@@ -3,6 +3,8 @@
 // logs the next write without an exit.
 #include "kvm.hpp"
 
+#include <algorithm>
+
 namespace ringside {
 
 namespace {
@@ -16,10 +18,22 @@ bool arm_page(const Kvm& kvm, PageStates& pages, uint64_t off) {
     return true;
 }
 
+// Whether any page of the 64 from offset (those in the slot) is mapped writable: the pages a
+// ring entry names are often not (KVM wrote them itself, or they were re-armed already), and
+// then a whole mask is done without looking at its pages one by one.
+bool any_writable_in_mask_range(const Memslot& slot, uint64_t offset) {
+    if (offset >= slot.npages)
+        return false;
+    const uint64_t last = std::min(offset + 63, slot.npages - 1);
+    return slot.pages.chunk_any_writable(offset) || slot.pages.chunk_any_writable(last);
+}
+
 } // namespace
 
 uint64_t kvm_arch_mmu_enable_log_dirty_pt_masked(Kvm& kvm, Memslot& slot, uint64_t offset,
                                                  uint64_t mask) {
+    if (!any_writable_in_mask_range(slot, offset))
+        return 0;
     uint64_t armed = 0;
     for (uint64_t m = mask; m; m &= m - 1) {
         const auto bit = static_cast<uint64_t>(__builtin_ctzll(m));

@@ -48,6 +48,46 @@ class Cursor {
             gfn_ += n;
             return false;
         }
+        return next_range();
+    }
+    // Moves over the accesses from here, up to the end of the pass, for as long as
+    // plain_run(gfn, left) finds some that change nothing: it returns how many of the `left`
+    // accesses from gfn to the end of its range do, 0 if the one at gfn may change something.
+    // Returns how many accesses it moved over; *pass_ended tells whether the pass just ended.
+    // Nothing is stored but the position, so a run of single-page ranges costs a few loads each.
+    template <class PlainRun> uint64_t skip_plain(PlainRun&& plain_run, bool* pass_ended) {
+        const PageRange* const ranges = p_.pages.data();
+        const size_t last_range = p_.pages.size() - 1;
+        size_t range = range_;
+        uint64_t gfn = gfn_, done = 0;
+        *pass_ended = false;
+        for (;;) {
+            const uint64_t left = ranges[range].last - gfn + 1;
+            const uint64_t n = plain_run(gfn, left);
+            done += n;
+            if (n == 0)
+                break;
+            if (n < left) { // on to the range's next chunk
+                gfn += n;
+                continue;
+            }
+            if (range == last_range) {
+                *pass_ended = true;
+                break;
+            }
+            gfn = ranges[++range].first;
+        }
+        range_ = range;
+        gfn_ = gfn;
+        if (*pass_ended)
+            next_range(); // from the last range: on to the next pass
+        return done;
+    }
+    void skip_passes(uint64_t n) { pass_ += n; }
+
+  private:
+    // Moves to the first access of the next range, or of the next pass; true for the latter.
+    bool next_range() {
         if (++range_ < p_.pages.size()) {
             gfn_ = p_.pages[range_].first;
             return false;
@@ -57,9 +97,6 @@ class Cursor {
         ++pass_;
         return true;
     }
-    void skip_passes(uint64_t n) { pass_ += n; }
-
-  private:
     const GuestProgram& p_;
     uint64_t pass_ = 0;
     size_t range_ = 0;
@@ -168,19 +205,39 @@ void report_exit(Kvm& kvm, const Vcpu& vcpu, Step step, const GuestAccess& a, co
 }
 
 // Accesses that change nothing, done in bulk: writes to a chunk of dirty writable pages, reads
-// of a chunk of mapped pages. Returns how many of the cursor's next accesses were done.
-uint64_t bulk_plain_accesses(const Cursor& cur, const Memslot* slot) {
-    const GuestAccess a = cur.current();
-    if (!slot || (a.write && slot->readonly()))
-        return 0;
-    const uint64_t off = a.gfn - slot->base_gfn;
-    const bool plain =
-        a.write ? slot->pages.chunk_all_writable(off) : slot->pages.chunk_all_mapped(off);
-    if (!plain)
-        return 0;
-    const uint64_t chunk_end = std::min((off / kChunkPages + 1) * kChunkPages, slot->npages);
-    return std::min(cur.left_in_range(), chunk_end - off);
-}
+// of a chunk of mapped pages, in one slot. Nothing changes while accesses are plain, so the last
+// chunk found plain is remembered: consecutive accesses to one chunk check it once.
+class PlainChunks {
+  public:
+    PlainChunks(const Memslot& slot, bool write)
+        : pages_(slot.pages), base_gfn_(slot.base_gfn), npages_(slot.npages), write_(write),
+          // a write to a read-only slot is an MMIO exit, never plain
+          npages_plain_(write && slot.readonly() ? 0 : slot.npages) {}
+
+    // How many of the `left` accesses from gfn change nothing: up to the end of gfn's chunk if
+    // that chunk is plain, else 0.
+    uint64_t operator()(uint64_t gfn, uint64_t left) {
+        const uint64_t off = gfn - base_gfn_; // wraps above npages for a gfn below the slot
+        if (off >= npages_plain_)
+            return 0;
+        const uint64_t chunk = off / kChunkPages;
+        if (chunk != plain_chunk_) {
+            if (!(write_ ? pages_.chunk_all_writable(off) : pages_.chunk_all_mapped(off)))
+                return 0;
+            plain_chunk_ = chunk;
+        }
+        const uint64_t chunk_end = std::min((chunk + 1) * kChunkPages, npages_);
+        return std::min(left, chunk_end - off);
+    }
+
+  private:
+    const PageStates& pages_;
+    const uint64_t base_gfn_;
+    const uint64_t npages_;
+    const bool write_;
+    const uint64_t npages_plain_;
+    uint64_t plain_chunk_ = ~0ull; // none yet
+};
 
 } // namespace
 
@@ -192,9 +249,8 @@ RunResult vcpu_run(Kvm& kvm, Vcpu& vcpu, const GuestProgram& program) {
     const uint64_t pass_length = cur.pass_length();
     bool pass_was_plain = true; // no access of this pass changed any state
     Memslot* slot = nullptr;    // the slot of the last access, reused while it matches
-    auto advance = [&](uint64_t n) {
-        if (!cur.advance(n))
-            return;
+    // At the end of each pass.
+    auto end_pass = [&] {
         if (pass_was_plain && !cur.at_end()) {
             // Every later pass sees exactly the state this one saw: count them at once.
             r.done += cur.passes_left() * pass_length;
@@ -228,12 +284,15 @@ RunResult vcpu_run(Kvm& kvm, Vcpu& vcpu, const GuestProgram& program) {
             a = resumed ? *vcpu.pending : cur.current();
             if (!slot || !slot->contains(a.gfn))
                 slot = kvm.gfn_to_memslot(0, a.gfn);
-            if (!resumed) {
-                if (uint64_t n = bulk_plain_accesses(cur, slot)) {
+            if (!resumed && slot) {
+                // The common case, a guest rewriting its dirty working set: no exit, no event.
+                bool pass_ended = false;
+                if (uint64_t n = cur.skip_plain(PlainChunks(*slot, program.write), &pass_ended)) {
                     r.done += n;
-                    if (cur.current().write)
+                    if (program.write)
                         vcpu.unseen_writes += n;
-                    advance(n);
+                    if (pass_ended)
+                        end_pass();
                     continue;
                 }
             }
@@ -249,14 +308,15 @@ RunResult vcpu_run(Kvm& kvm, Vcpu& vcpu, const GuestProgram& program) {
             r.done++;
             if (resumed)
                 vcpu.pending.reset();
-            else
-                advance(1);
+            else if (cur.advance(1))
+                end_pass();
         }
         // The access that exited stays at the guest's pc.
         if (step != Step::Halt && !vcpu.pending) {
             vcpu.pending = a;
             pass_was_plain = false;
-            advance(1);
+            if (cur.advance(1))
+                end_pass();
         }
         if (step != Step::Halt)
             report_exit(kvm, vcpu, step, a, slot);

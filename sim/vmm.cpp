@@ -1,5 +1,6 @@
 #include "vmm.hpp"
 
+#include <algorithm>
 #include <utility>
 
 namespace ringside {
@@ -38,25 +39,29 @@ uint64_t vmm_harvest_ring(Vmm& vmm, DirtyRing& ring, uint32_t vcpu_id, uint64_t 
     uint64_t count = 0;
     uint32_t last_slot = 0;
     PageSet* pages = nullptr; // the set of last_slot: entries come in runs of one slot
-    while (count < max && count < ring.size) {
-        if (!(std::as_const(ring).entry(fetch).flags & KVM_DIRTY_GFN_F_DIRTY)) // load-acquire
-            break;
-        DirtyGfn& e = ring.entry(fetch);
-        if (!pages || e.slot != last_slot) {
-            last_slot = e.slot;
-            pages = &vmm.harvested[e.slot];
-        }
-        pages->insert(e.offset);
-        e.flags = KVM_DIRTY_GFN_F_RESET; // store-release: "collected, KVM may reset it"
-        fetch++;
-        count++;
-        if (events) { // reported once the entry is fully collected
-            Event ev{EventKind::Harvest, uint8_t(order)};
-            ev.vcpu = vcpu_id;
-            ev.slot = e.slot;
-            ev.a = e.offset;
-            ev.n = fetch - 1;
-            events->emit(ev, {});
+    const uint64_t limit = std::min<uint64_t>(max, ring.size);
+    // Each run of entries starts with a read-only look, so that a chunk a copy of the ring
+    // shares is copied only when it holds an entry to collect.
+    while (count < limit && std::as_const(ring).entry(fetch).flags & KVM_DIRTY_GFN_F_DIRTY) {
+        for (DirtyGfn& e : ring.writable_run(fetch, uint32_t(limit - count))) {
+            if (!(e.flags & KVM_DIRTY_GFN_F_DIRTY)) // load-acquire
+                break;
+            if (!pages || e.slot != last_slot) {
+                last_slot = e.slot;
+                pages = &vmm.harvested[e.slot];
+            }
+            pages->insert(e.offset);
+            e.flags = KVM_DIRTY_GFN_F_RESET; // store-release: "collected, KVM may reset it"
+            fetch++;
+            count++;
+            if (events) { // reported once the entry is fully collected
+                Event ev{EventKind::Harvest, uint8_t(order)};
+                ev.vcpu = vcpu_id;
+                ev.slot = e.slot;
+                ev.a = e.offset;
+                ev.n = fetch - 1;
+                events->emit(ev, {});
+            }
         }
     }
     return count;
