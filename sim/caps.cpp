@@ -228,23 +228,21 @@ const char* check_why(const Kvm& kvm, uint64_t cap, int64_t value) {
 
 KRet kvm_vm_ioctl_enable_cap(Kvm& kvm, uint32_t cap, uint64_t args0, uint32_t flags) {
     const KRet r = enable_cap_generic(kvm, cap, args0, flags);
-    Event e{EventKind::Ioctl, uint8_t(IoctlId::EnableCap)};
+    Event e;
     e.slot = cap;
     e.a = args0;
     e.n = flags;
-    e.b = uint64_t(r.value);
-    kvm.emit(e, r.why);
+    kvm.emit_ioctl(IoctlId::EnableCap, e, r);
     return r;
 }
 
 KRet kvm_ioctl_check_extension(const Kvm& kvm, uint64_t cap) {
     const int64_t v = kvm_vm_ioctl_check_extension(kvm, cap);
-    Event e{EventKind::Ioctl, uint8_t(IoctlId::CheckExtension)};
+    const KRet r{v, check_why(kvm, cap, v)};
+    Event e;
     e.slot = uint32_t(cap);
-    e.b = uint64_t(v);
-    const char* why = check_why(kvm, cap, v);
-    kvm.emit(e, why);
-    return {v, why};
+    kvm.emit_ioctl(IoctlId::CheckExtension, e, r);
+    return r;
 }
 
 bool kvm_use_dirty_bitmap(const Kvm& kvm) {

@@ -177,12 +177,11 @@ KRet clear_dirty_log(Kvm& kvm, uint32_t slot_number, uint64_t first_page, uint32
 
 void report_ioctl(Kvm& kvm, IoctlId id, const KRet& r, uint32_t slot = 0, uint64_t a = 0,
                   uint64_t c = 0) {
-    Event e{EventKind::Ioctl, uint8_t(id)};
+    Event e;
     e.slot = slot;
     e.a = a;
     e.c = c;
-    e.b = uint64_t(r.value);
-    kvm.emit(e, r.why);
+    kvm.emit_ioctl(id, e, r);
 }
 
 } // namespace

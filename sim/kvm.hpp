@@ -97,6 +97,13 @@ struct Kvm {
         if (events)
             events->emit(e, why);
     }
+    // Reports the ioctl an Event describes (its arguments filled in), with its result and why.
+    void emit_ioctl(IoctlId id, Event e, const KRet& r) const {
+        e.kind = EventKind::Ioctl;
+        e.aux = uint8_t(id);
+        e.b = uint64_t(r.value);
+        emit(e, r.why);
+    }
 
     Vcpu* vcpu_by_id(uint32_t id);
     const Vcpu* vcpu_by_id(uint32_t id) const;

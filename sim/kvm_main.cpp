@@ -188,13 +188,12 @@ KRet set_memory_region(Kvm& kvm, uint16_t as_id, uint16_t id, uint32_t flags, ui
 KRet kvm_set_memory_region(Kvm& kvm, uint16_t as_id, uint16_t id, uint32_t flags, uint64_t gfn,
                            uint64_t npages) {
     KRet r = set_memory_region(kvm, as_id, id, flags, gfn, npages);
-    Event e{EventKind::Ioctl, uint8_t(IoctlId::SetUserMemoryRegion)};
+    Event e;
     e.slot = (uint32_t(as_id) << 16) | id;
     e.n = flags;
     e.a = gfn;
     e.c = npages;
-    e.b = uint64_t(r.value);
-    kvm.emit(e, r.why);
+    kvm.emit_ioctl(IoctlId::SetUserMemoryRegion, e, r);
     return r;
 }
 
@@ -228,11 +227,10 @@ KRet create_vcpu(Kvm& kvm, uint32_t id, uint32_t start_index) {
 
 KRet kvm_vm_ioctl_create_vcpu(Kvm& kvm, uint32_t id, uint32_t start_index) {
     KRet r = create_vcpu(kvm, id, start_index);
-    Event e{EventKind::Ioctl, uint8_t(IoctlId::CreateVcpu)};
+    Event e;
     e.vcpu = id;
     e.a = start_index;
-    e.b = uint64_t(r.value);
-    kvm.emit(e, r.why);
+    kvm.emit_ioctl(IoctlId::CreateVcpu, e, r);
     return r;
 }
 
