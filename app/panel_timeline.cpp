@@ -48,7 +48,6 @@ void draw_timeline(const Model& m, Actions& a, Ui& ui) {
     ImGui::BeginChild("events");
     ImGuiListClipper clip;
     clip.Begin(int(std::min<uint64_t>(n, uint64_t(INT32_MAX))));
-    const KernelConfig* live = m.timeline.live().kvm() ? &m.timeline.live().kvm()->config : cfg;
     while (clip.Step())
         for (int i = clip.DisplayStart; i < clip.DisplayEnd; ++i) {
             const Event& e = log[size_t(i)];
@@ -62,9 +61,10 @@ void draw_timeline(const Model& m, Actions& a, Ui& ui) {
                 a.seek = uint64_t(i) + 1;
             if (!done)
                 ImGui::PopStyleVar();
-            if (live) {
+            // Each event in the words of the kernel it happened on (a `vm` line changes it).
+            if (const KernelConfig* at = m.timeline.config_at(uint64_t(i))) {
                 ImGui::SameLine(ImGui::GetFontSize() * 9);
-                ImGui::TextUnformatted(describe(e, *live, log.reason(size_t(i))).c_str());
+                ImGui::TextUnformatted(describe(e, *at, log.reason(size_t(i))).c_str());
             }
         }
     // Follow the cursor whenever it moves (playing, stepping, a new command), not while the

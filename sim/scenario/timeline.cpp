@@ -42,7 +42,10 @@ std::variant<std::string, ParseError> Timeline::execute(const Command& c) {
         // A scenario error changes nothing and is not part of the timeline.
         return r;
     }
-    steps_.push_back({c, first, log_.size()});
+    std::optional<KernelConfig> config;
+    if (const Kvm* kvm = live_.kvm())
+        config = kvm->config;
+    steps_.push_back({c, first, log_.size(), std::move(config)});
     return r;
 }
 
@@ -50,6 +53,13 @@ size_t Timeline::command_of(uint64_t e) const {
     auto it = std::upper_bound(steps_.begin(), steps_.end(), e,
                                [](uint64_t ev, const Step& s) { return ev < s.end_event; });
     return static_cast<size_t>(it - steps_.begin());
+}
+
+const KernelConfig* Timeline::config_at(uint64_t e) const {
+    const size_t s = command_of(e);
+    if (s >= steps_.size() || !steps_[s].config)
+        return nullptr;
+    return &*steps_[s].config;
 }
 
 namespace {

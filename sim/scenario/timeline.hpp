@@ -7,6 +7,7 @@
 
 #include "runner.hpp"
 
+#include <optional>
 #include <vector>
 
 namespace ringside::scenario {
@@ -33,6 +34,9 @@ class Timeline {
     uint64_t end_event(size_t i) const { return steps_[i].end_event; }
     // The command that caused event e.
     size_t command_of(uint64_t e) const;
+    // The kernel the VM had when event e happened (a later `vm` line starts another), or null
+    // before any VM.
+    const KernelConfig* config_at(uint64_t e) const;
     size_t checkpoint_count() const { return checkpoints_.size(); }
 
     // The state once the first n events have happened (n = 0: before the first command).
@@ -43,6 +47,7 @@ class Timeline {
         Command command;
         uint64_t first_event;
         uint64_t end_event;
+        std::optional<KernelConfig> config; // the VM's kernel while this command ran
     };
     struct Checkpoint {
         size_t step; // the state before steps_[step]

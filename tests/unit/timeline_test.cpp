@@ -121,3 +121,14 @@ TEST(Timeline, MovedTimelineKeepsRecording) {
         b.execute(c);
     EXPECT_EQ(b.event_count(), 3u);
 }
+
+TEST(Timeline, EachEventKnowsItsKernel) { // a later `vm` line starts another VM
+    Timeline t;
+    for (const Command& c :
+         parse_all("vm arch=x86_64 kernel=6.1\nvcpu 0\nvm arch=arm64 kernel=6.2\nvcpu 0"))
+        t.execute(c);
+    ASSERT_EQ(t.event_count(), 4u);
+    EXPECT_EQ(t.config_at(1)->spec.arch, Arch::X86_64);
+    EXPECT_EQ(t.config_at(2)->spec.arch, Arch::Arm64);
+    EXPECT_EQ(t.config_at(3)->spec.version, (Version{6, 2}));
+}
