@@ -48,6 +48,11 @@ grep -q "#11 push: vCPU 0's ring: entry 0 ← slot 0 offset 0, flags DIRTY; used
 check trace-json 0 "$sim" run --trace --json "$dir/scenarios/b-spec-example.scn"
 grep -q '"kind":"push","function":"kvm_dirty_ring_push","source":"virt/kvm/dirty_ring.c"' "$tmp/out" || { echo "FAIL trace json"; fails=$((fails+1)); }
 
+# The README's example scenario holds.
+awk '/^## What a scenario looks like/{f=1} f&&/^```$/{if(inb){exit}else{inb=1;next}} inb{print}' \
+    "$dir/../README.md" >"$tmp/readme.scn"
+check readme-example 0 "$sim" run "$tmp/readme.scn"
+
 # Bad input must be an error (exit 2), never a crash or a hang.
 for f in "$dir"/bad-input/*.scn; do
     [ -e "$f" ] || continue
