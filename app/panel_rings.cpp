@@ -18,7 +18,9 @@ void marker(ImDrawList* dl, ImVec2 c, float h, ImU32 colour, const char* label, 
     const float y = above ? c.y - h * 0.5f : c.y + h * 0.5f;
     const float d = above ? -s : s;
     dl->AddTriangleFilled(ImVec2(c.x, y), ImVec2(c.x - s, y + d), ImVec2(c.x + s, y + d), colour);
-    dl->AddText(ImVec2(c.x + s, y + d - (above ? ImGui::GetFontSize() * 0.6f : 0)), colour, label);
+    // The letter in the text colour: yellow on a light theme would vanish.
+    dl->AddText(ImVec2(c.x + s, y + d - (above ? ImGui::GetFontSize() * 0.6f : 0)),
+                ImGui::GetColorU32(ImGuiCol_Text), label);
 }
 
 } // namespace
