@@ -67,12 +67,12 @@ void draw_bitmaps(const Model& m, Actions& a, Ui& ui) {
         if (!what)
             continue;
         ++shown;
+        // Both keep the page offset or word index in n and the mask in b.
         if (e.kind == EventKind::ResetBatch)
-            ImGui::Text("%s slot %u from offset %" PRIu64 ": mask 0x%016" PRIx64, what,
-                        e.slot & 0xffff, e.a, e.b);
-        else
-            ImGui::Text("%s slot %u word %" PRIu64 ": 0x%016" PRIx64, what, e.slot & 0xffff, e.a,
+            ImGui::Text("%s slot %u from offset %u: mask 0x%016" PRIx64, what, e.slot & 0xffff, e.n,
                         e.b);
+        else
+            ImGui::Text("%s slot %u word %u: 0x%016" PRIx64, what, e.slot & 0xffff, e.n, e.b);
     }
     if (!shown)
         ImGui::TextDisabled("none yet");

@@ -75,7 +75,6 @@ class JsonReporter : public scenario::Reporter {
         j["n"] = e.n;
         j["a"] = e.a;
         j["b"] = e.b;
-        j["c"] = e.c;
         j["aux"] = e.aux;
         j["text"] = describe(e, config, why);
         emit(j);

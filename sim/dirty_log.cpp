@@ -17,7 +17,7 @@ void kvm_reset_dirty_gfn(Kvm& kvm, const ResetBatch& b, uint32_t vcpu_id) {
     Event e{EventKind::ResetBatch, kApplied};
     e.vcpu = vcpu_id;
     e.slot = b.slot;
-    e.a = b.offset;
+    e.n = static_cast<uint32_t>(b.offset); // KVM only pushes offsets inside a slot (< 2^31)
     e.b = b.mask;
     const uint32_t as_id = b.slot >> 16;
     const uint32_t id = b.slot & 0xffff;
@@ -30,7 +30,7 @@ void kvm_reset_dirty_gfn(Kvm& kvm, const ResetBatch& b, uint32_t vcpu_id) {
     else if (b.offset >= slot->npages || b.offset + highest >= slot->npages)
         e.aux = kBeyondSlot;
     else
-        e.c = kvm_arch_mmu_enable_log_dirty_pt_masked(kvm, *slot, b.offset, b.mask);
+        e.a = kvm_arch_mmu_enable_log_dirty_pt_masked(kvm, *slot, b.offset, b.mask);
     kvm.emit(e);
 }
 
@@ -82,8 +82,7 @@ KRet reset_dirty_pages(Kvm& kvm) {
         e.vcpu = v.vcpu_id;
         e.n = n;
         e.a = from;
-        e.b = v.dirty_ring->reset_index;
-        e.c = dirty_ring_used(*v.dirty_ring);
+        e.b = (uint64_t(dirty_ring_used(*v.dirty_ring)) << 32) | v.dirty_ring->reset_index;
         kvm.emit(e);
         cleared += n;
     }
@@ -113,9 +112,9 @@ KRet get_dirty_log(Kvm& kvm, uint32_t slot_number, BitmapWords* snapshot) {
         const uint64_t mask = bm.fetch_andnot(i, ~0ull); // xchg(word, 0)
         Event e{EventKind::BitmapTake};
         e.slot = slot_number;
-        e.a = i;
+        e.n = static_cast<uint32_t>(i); // a slot has at most 2^25 words
         e.b = mask;
-        e.c = kvm_arch_mmu_enable_log_dirty_pt_masked(kvm, *slot, i * 64, mask);
+        e.a = kvm_arch_mmu_enable_log_dirty_pt_masked(kvm, *slot, i * 64, mask);
         kvm.emit(e);
     }
     if (!snapshot->empty())
@@ -163,9 +162,9 @@ KRet clear_dirty_log(Kvm& kvm, uint32_t slot_number, uint64_t first_page, uint32
             continue;
         Event e{EventKind::BitmapClear};
         e.slot = slot_number;
-        e.a = first_page / 64 + k;
+        e.n = static_cast<uint32_t>(first_page / 64 + k);
         e.b = mask;
-        e.c = kvm_arch_mmu_enable_log_dirty_pt_masked(kvm, *slot, first_page + k * 64, mask);
+        e.a = kvm_arch_mmu_enable_log_dirty_pt_masked(kvm, *slot, first_page + k * 64, mask);
         kvm.emit(e);
         cleared += static_cast<uint64_t>(__builtin_popcountll(mask));
     }
@@ -176,11 +175,11 @@ KRet clear_dirty_log(Kvm& kvm, uint32_t slot_number, uint64_t first_page, uint32
 }
 
 void report_ioctl(Kvm& kvm, IoctlId id, const KRet& r, uint32_t slot = 0, uint64_t a = 0,
-                  uint64_t c = 0) {
+                  uint32_t n = 0) {
     Event e;
     e.slot = slot;
     e.a = a;
-    e.c = c;
+    e.n = n;
     kvm.emit_ioctl(id, e, r);
 }
 

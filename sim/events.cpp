@@ -213,7 +213,10 @@ std::string with_why(std::string s, std::string_view why) {
 std::string ioctl_text(const Event& e, std::string_view why) {
     const auto id = static_cast<IoctlId>(e.aux);
     const std::string name = ioctl_name(id);
-    const std::string ret = ret_text(static_cast<int64_t>(e.b));
+    // Memslot events keep the page count in b and the result in n; the others the result in b.
+    const std::string ret =
+        ret_text(id == IoctlId::SetUserMemoryRegion ? int64_t(static_cast<int32_t>(e.n))
+                                                    : static_cast<int64_t>(e.b));
     switch (id) {
     case IoctlId::CreateVm:
         return with_why(name, why);
@@ -225,9 +228,9 @@ std::string ioctl_text(const Event& e, std::string_view why) {
                         why);
     case IoctlId::SetUserMemoryRegion:
         return with_why(name + "(" + slot_text(e.slot) + ", gfn " + hex(e.a) + ", " +
-                            std::to_string(e.c) + " pages" +
-                            ((e.n & KVM_MEM_LOG_DIRTY_PAGES) ? ", LOG_DIRTY_PAGES" : "") +
-                            ((e.n & KVM_MEM_READONLY) ? ", READONLY" : "") + ") = " + ret,
+                            std::to_string(e.b) + " pages" +
+                            ((e.aux2 & KVM_MEM_LOG_DIRTY_PAGES) ? ", LOG_DIRTY_PAGES" : "") +
+                            ((e.aux2 & KVM_MEM_READONLY) ? ", READONLY" : "") + ") = " + ret,
                         why);
     case IoctlId::CreateVcpu:
         return with_why(name + "(" + std::to_string(e.vcpu) + ") = " + ret, why);
@@ -235,8 +238,8 @@ std::string ioctl_text(const Event& e, std::string_view why) {
         std::string s = name + " on vCPU " + std::to_string(e.vcpu) +
                         " returns: done=" + std::to_string(e.a) +
                         " exit=" + std::string(exit_reason_name(static_cast<ExitReason>(e.aux2)));
-        if (e.c)
-            s += "; " + std::to_string(e.c) +
+        if (e.b)
+            s += "; " + std::to_string(e.b) +
                  " write(s) hit pages already writable and dirty, which KVM never sees";
         if (e.n)
             s += "; the interrupted access is pending and runs first next time";
@@ -248,7 +251,7 @@ std::string ioctl_text(const Event& e, std::string_view why) {
         return with_why(name + "(" + slot_text(e.slot) + ") = " + ret, why);
     case IoctlId::ClearDirtyLog:
         return with_why(name + "(" + slot_text(e.slot) + ", first " + std::to_string(e.a) + ", " +
-                            std::to_string(e.c) + " pages) = " + ret,
+                            std::to_string(e.n) + " pages) = " + ret,
                         why);
     }
     return name;
@@ -323,7 +326,7 @@ std::string describe(const Event& e, const KernelConfig& config, std::string_vie
     case EventKind::RingPush:
         return who + "'s ring: entry " + std::to_string(e.n) + " ← " + slot_text(e.slot) +
                " offset " + std::to_string(e.a) + ", flags DIRTY; used " + std::to_string(e.b) +
-               (e.c ? ", soft full: the vCPU must exit before it enters the guest again" : "") +
+               (e.aux2 ? ", soft full: the vCPU must exit before it enters the guest again" : "") +
                (e.aux ? " — WARN: the ring was completely full, the oldest entry is overwritten"
                       : "");
     case EventKind::BitmapSet:
@@ -368,7 +371,7 @@ std::string describe(const Event& e, const KernelConfig& config, std::string_vie
     case EventKind::RingReset:
         return "reset walks " + who + "'s ring: " + std::to_string(e.n) + " harvested entr" +
                (e.n == 1 ? "y" : "ies") + " back to free (reset_index " + std::to_string(e.a) +
-               " → " + std::to_string(e.b) + ", used " + std::to_string(e.c) + ")";
+               " → " + std::to_string(uint32_t(e.b)) + ", used " + std::to_string(e.b >> 32) + ")";
     case EventKind::ResetBatch:
         switch (e.aux) {
         case 1:
@@ -378,23 +381,24 @@ std::string describe(const Event& e, const KernelConfig& config, std::string_vie
             return "batch " + slot_text(e.slot) + " mask " + hex(e.b) +
                    " ignored: the slot no longer exists";
         case 3:
-            return "batch " + slot_text(e.slot) + " offset " + std::to_string(e.a) + " mask " +
+            return "batch " + slot_text(e.slot) + " offset " + std::to_string(e.n) + " mask " +
                    hex(e.b) + " ignored: it reaches beyond the slot's pages";
         default:
-            return "re-arm " + slot_text(e.slot) + " pages " + mask_pages(e.a, e.b) +
-                   " (one 64-bit mask from offset " + std::to_string(e.a) +
-                   "); armed again: " + mask_pages(e.a, e.c);
+            return "re-arm " + slot_text(e.slot) + " pages " + mask_pages(e.n, e.b) +
+                   " (one 64-bit mask from offset " + std::to_string(e.n) +
+                   "); armed again: " + mask_pages(e.n, e.a);
         }
     case EventKind::ArmPages:
         return "dirty logging on for " + slot_text(e.slot) + ": " + std::to_string(e.a) +
                " mapped writable page(s) armed, so their next write is seen";
     case EventKind::BitmapTake:
-        return slot_text(e.slot) + " bitmap word " + std::to_string(e.a) +
-               " taken and cleared: " + "pages " + mask_pages(e.a * 64, e.b) +
-               "; armed again: " + mask_pages(e.a * 64, e.c);
+        return slot_text(e.slot) + " bitmap word " + std::to_string(e.n) +
+               " taken and cleared: " + "pages " + mask_pages(uint64_t(e.n) * 64, e.b) +
+               "; armed again: " + mask_pages(uint64_t(e.n) * 64, e.a);
     case EventKind::BitmapClear:
-        return slot_text(e.slot) + " bitmap word " + std::to_string(e.a) + ": cleared pages " +
-               mask_pages(e.a * 64, e.b) + "; armed again: " + mask_pages(e.a * 64, e.c);
+        return slot_text(e.slot) + " bitmap word " + std::to_string(e.n) + ": cleared pages " +
+               mask_pages(uint64_t(e.n) * 64, e.b) +
+               "; armed again: " + mask_pages(uint64_t(e.n) * 64, e.a);
     case EventKind::HostWrite:
         return slot_text(e.slot) + " offset " + std::to_string(e.a) +
                " is written through the host mapping for the first time: it gets its own page" +

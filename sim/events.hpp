@@ -51,19 +51,20 @@ enum class IoctlId : uint8_t {
 
 inline constexpr uint32_t kNoVcpu = ~0u;
 
-// 40 bytes; the meaning of the fields depends on kind (see describe()).
+// 32 bytes; the meaning of the fields depends on kind (see describe()).
+// 32 bytes, so that a log of millions of events costs as little memory as it can: each kind
+// uses the fields as describe() reads them.
 struct Event {
     EventKind kind = EventKind::Ioctl;
-    uint8_t aux = 0; // ioctl id, write flag, mapping, mark, exit reason ...
-    uint8_t aux2 = 0;
+    uint8_t aux = 0;  // ioctl id, write flag, mapping, mark, exit reason ...
+    uint8_t aux2 = 0; // a second small value: exit reason, soft full, memslot flags ...
     uint32_t vcpu = kNoVcpu;
     uint32_t slot = 0; // as_id << 16 | id, or a capability number
-    uint32_t n = 0;    // ring index, count, flags
-    uint64_t a = 0;    // gfn, offset, word index, args0
+    uint32_t n = 0;    // ring index, count, a page offset or word index
+    uint64_t a = 0;    // gfn, offset, args0, a mask of pages re-armed
     uint64_t b = 0;    // mask, result
-    uint64_t c = 0;
 };
-static_assert(sizeof(Event) == 40);
+static_assert(sizeof(Event) == 32);
 static_assert(std::is_trivially_destructible_v<Event>); // EventLog frees blocks without destroying
 
 // Receives events as the engine produces them; why is the reason of an ioctl's result.

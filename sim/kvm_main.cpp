@@ -188,12 +188,13 @@ KRet set_memory_region(Kvm& kvm, uint16_t as_id, uint16_t id, uint32_t flags, ui
 KRet kvm_set_memory_region(Kvm& kvm, uint16_t as_id, uint16_t id, uint32_t flags, uint64_t gfn,
                            uint64_t npages) {
     KRet r = set_memory_region(kvm, as_id, id, flags, gfn, npages);
-    Event e;
+    Event e{EventKind::Ioctl, uint8_t(IoctlId::SetUserMemoryRegion)};
     e.slot = (uint32_t(as_id) << 16) | id;
-    e.n = flags;
+    e.aux2 = static_cast<uint8_t>(flags); // LOG_DIRTY_PAGES, READONLY
     e.a = gfn;
-    e.c = npages;
-    kvm.emit_ioctl(IoctlId::SetUserMemoryRegion, e, r);
+    e.b = npages;
+    e.n = static_cast<uint32_t>(r.value); // 0 or -errno, as an int32
+    kvm.emit(e, r.why);
     return r;
 }
 

@@ -44,7 +44,7 @@ MarkOutcome push_to_ring(Kvm& kvm, Vcpu& vcpu, const Memslot& slot, uint64_t gfn
     const bool full = dirty_ring_push(ring, e.slot, e.a);
     e.aux = full;
     e.b = dirty_ring_used(ring);
-    e.c = dirty_ring_soft_full(ring);
+    e.aux2 = dirty_ring_soft_full(ring);
     kvm.emit(e);
     return {Mark::Ring, warn || full};
 }

@@ -348,7 +348,7 @@ RunResult kvm_arch_vcpu_ioctl_run(Kvm& kvm, Vcpu& vcpu, const GuestProgram& prog
     Event e{EventKind::Ioctl, uint8_t(IoctlId::Run), uint8_t(r.exit)};
     e.vcpu = vcpu.vcpu_id;
     e.a = r.done;
-    e.c = vcpu.unseen_writes - unseen;
+    e.b = vcpu.unseen_writes - unseen;
     e.n = vcpu.pending.has_value();
     kvm.emit(e);
     return r;
