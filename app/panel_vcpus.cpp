@@ -6,17 +6,23 @@ namespace ringside::app {
 
 namespace {
 
-// The last KVM_RUN of every vCPU at or before the cursor: one backward pass over the log (a
-// bounded distance), redone only when the state shown changes.
+// The last KVM_RUN of every vCPU that ended at or before the cursor: found by walking the
+// commands back (a run's last event is its KVM_RUN result), redone only when the state changes.
 const std::map<uint32_t, Event>& last_runs(const Model& m, Ui& ui) {
     if (ui.last_runs_view == m.cursor_changed_frame + 1)
         return ui.last_runs;
     ui.last_runs.clear();
     const size_t want = m.view.kvm() ? m.view.kvm()->vcpus.size() : 0;
-    const EventLog& log = m.timeline.log();
-    const uint64_t stop = m.cursor > 200000 ? m.cursor - 200000 : 0;
-    for (uint64_t i = m.cursor; i-- > stop && ui.last_runs.size() < want;) {
-        const Event& e = log[i];
+    const scenario::Timeline& t = m.timeline;
+    const EventLog& log = t.log();
+    for (size_t c = t.command_count(); c-- > 0 && ui.last_runs.size() < want;) {
+        const scenario::Command& cmd = t.command(c);
+        if (cmd.op == scenario::Op::Vm && t.end_event(c) <= m.cursor)
+            break; // an earlier VM's vCPUs are not these
+        if (cmd.op != scenario::Op::Run || t.end_event(c) > m.cursor ||
+            t.end_event(c) == t.first_event(c))
+            continue;
+        const Event& e = log[t.end_event(c) - 1];
         if (e.kind == EventKind::Ioctl && e.aux == uint8_t(IoctlId::Run))
             ui.last_runs.emplace(e.vcpu, e); // keeps the latest: found first, going back
     }
