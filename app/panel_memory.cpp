@@ -55,7 +55,7 @@ std::string last_writer(const Model& m, const Memslot& s, uint64_t off) {
         if (e.kind == EventKind::Ioctl && e.aux == uint8_t(IoctlId::CreateVm))
             break;
     }
-    return "nobody KVM saw";
+    return stop > 0 ? "nobody in the last 100000 events" : "nobody KVM saw";
 }
 
 void draw_slot(const Model& m, Ui& ui, const Memslot& s) {
