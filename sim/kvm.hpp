@@ -150,8 +150,8 @@ uint64_t kvm_arch_mmu_enable_log_dirty_pt_masked(Kvm& kvm, Memslot& slot, uint64
                                                  uint64_t mask);
 // kvm_mmu_slot_apply_flags (x86) / kvm_arch_commit_memory_region (arm64): logging turned on
 void kvm_mmu_slot_enable_logging(Kvm& kvm, Memslot& slot);
-// The next guest write to this page will be logged (Ringside's `show wp`).
-bool page_write_is_logged(const Kvm& kvm, const Memslot& slot, uint64_t offset);
+// A guest write to a page of this slot mapped like m will be logged (Ringside's `show wp`).
+bool write_is_logged(const Memslot& slot, Mapping m);
 
 // ---- KVM_RUN (run.cpp)
 RunResult kvm_arch_vcpu_ioctl_run(Kvm& kvm, Vcpu& vcpu, const GuestProgram& program);

@@ -55,11 +55,10 @@ void kvm_mmu_slot_enable_logging(Kvm& kvm, Memslot& slot) {
     kvm.emit(e);
 }
 
-bool page_write_is_logged(const Kvm& kvm, const Memslot& slot, uint64_t offset) {
-    (void)kvm;
-    if (!slot.dirty_track_enabled() || slot.readonly())
-        return false;
-    return slot.pages.mapping(offset) != Mapping::Writable;
+bool write_is_logged(const Memslot& slot, Mapping m) {
+    // A write to a read-only slot is MMIO; anything short of a dirty writable mapping traps
+    // (or, with PML, is logged by the CPU).
+    return slot.dirty_track_enabled() && !slot.readonly() && m != Mapping::Writable;
 }
 
 } // namespace ringside

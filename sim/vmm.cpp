@@ -29,10 +29,6 @@ uint64_t PageSet::size() const {
     return n;
 }
 
-void vmm_record_collected(Vmm& vmm, uint32_t slot, uint64_t offset) {
-    vmm.harvested[slot].insert(offset);
-}
-
 uint64_t vmm_harvest_ring(Vmm& vmm, DirtyRing& ring, uint32_t vcpu_id, uint64_t max,
                           HarvestOrder order, EventSink* events) {
     uint32_t& fetch = vmm.fetch_index[vcpu_id];

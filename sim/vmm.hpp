@@ -57,9 +57,6 @@ struct Vmm {
     std::map<uint32_t, PageSet> harvested;    // slot number → page offsets collected
 };
 
-// What userspace remembers of one page it collected (kvm_dirty_ring_mark_page in QEMU).
-void vmm_record_collected(Vmm& vmm, uint32_t slot, uint64_t offset);
-
 // How userspace reads flags and writes RESET: acquire/release, or plain (wrong on arm64).
 enum class HarvestOrder : uint8_t { AcqRel, Plain };
 

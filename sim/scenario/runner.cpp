@@ -300,11 +300,10 @@ Result Session::execute(const Command& c) {
         if (!s)
             return no_slot();
         ListBuilder b;
-        if (s->dirty_track_enabled() && !s->readonly())
-            s->pages.for_each_range([&](uint64_t first, uint64_t last, Mapping m) {
-                if (m != Mapping::Writable)
-                    b.add_range(first, last);
-            });
+        s->pages.for_each_range([&](uint64_t first, uint64_t last, Mapping m) {
+            if (write_is_logged(*s, m))
+                b.add_range(first, last);
+        });
         return b.str();
     }
     case Op::ShowHarvested: {
