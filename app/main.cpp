@@ -93,14 +93,17 @@ void draw_frame(Model& m, Ui& ui, int w, int h) {
     auto panel = [&](const char* name, float x, float y, float pw, float ph, auto draw) {
         ImGui::SetNextWindowPos(ImVec2(x, y));
         ImGui::SetNextWindowSize(ImVec2(pw, ph));
-        if (ImGui::Begin(name, nullptr, fixed))
+        // The panels tile the window, so their background is the frame's clear colour: llvmpipe
+        // then shades each pixel once, not twice (half the frame time at 1920x1080).
+        if (ImGui::Begin(name, nullptr, fixed | ImGuiWindowFlags_NoBackground))
             draw(m, a, ui);
         ImGui::End();
     };
     // The header: what is on screen, and the keys.
     ImGui::SetNextWindowPos(ImVec2(0, 0));
     ImGui::SetNextWindowSize(ImVec2(W, top));
-    ImGui::Begin("##header", nullptr, fixed | ImGuiWindowFlags_NoTitleBar);
+    ImGui::Begin("##header", nullptr,
+                 fixed | ImGuiWindowFlags_NoTitleBar | ImGuiWindowFlags_NoBackground);
     const Kvm* kvm = m.view.kvm();
     ImGui::Text("Ringside — %s%s%s", m.title.c_str(),
                 kvm ? ("   ·   " + std::string(arch_name(kvm->config.spec.arch)) + " Linux " +

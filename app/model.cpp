@@ -191,15 +191,69 @@ void tick(Model& m, double dt) {
         m.playing = false;
 }
 
+namespace {
+
+// Which state wins when several pages share one cell (indexed by PageState).
+constexpr uint8_t kPriority[] = {0, 1, 2, 6, 5, 4, 3};
+static_assert(sizeof kPriority == size_t(PageState::Count));
+
+PageState mapping_state(Mapping map, bool logging) {
+    if (map == Mapping::Writable)
+        return logging ? PageState::Writable : PageState::Untracked;
+    if (map != Mapping::Unmapped)
+        return logging ? PageState::Armed : PageState::Writable;
+    return PageState::Unmapped;
+}
+
+} // namespace
+
+std::vector<PageState> cell_states(const Model& m, const Memslot& slot, uint64_t per_cell) {
+    if (per_cell <= 1)
+        return page_states(m, slot);
+    std::vector<PageState> out((slot.npages + per_cell - 1) / per_cell, PageState::Unmapped);
+    auto raise = [&](uint64_t off, PageState s) {
+        PageState& c = out[off / per_cell];
+        if (kPriority[size_t(s)] > kPriority[size_t(c)])
+            c = s;
+    };
+    const bool logging = slot.dirty_track_enabled();
+    slot.pages.for_each_range([&](uint64_t first, uint64_t last, Mapping map) {
+        const PageState s = mapping_state(map, logging);
+        if (s != PageState::Unmapped)
+            for (uint64_t c = first / per_cell; c <= last / per_cell; ++c)
+                raise(c * per_cell, s);
+    });
+    if (slot.dirty_bitmap)
+        slot.dirty_bitmap->for_each_nonzero_word([&](uint64_t i, uint64_t w) {
+            for (uint64_t b = w; b; b &= b - 1) {
+                const uint64_t off = i * 64 + static_cast<uint64_t>(__builtin_ctzll(b));
+                if (off < slot.npages)
+                    raise(off, PageState::DirtyBitmap);
+            }
+        });
+    for (const Vcpu& v : m.view.kvm()->vcpus) {
+        if (!v.dirty_ring)
+            continue;
+        const DirtyRing& r = *v.dirty_ring;
+        const uint32_t used = std::min(dirty_ring_used(r), r.size);
+        for (uint32_t k = 0; k < used; ++k) {
+            const DirtyGfn& e = r.entry(r.reset_index + k);
+            if (e.slot != slot.slot_number() || e.offset >= slot.npages)
+                continue;
+            if (e.flags & KVM_DIRTY_GFN_F_RESET)
+                raise(e.offset, PageState::Harvested);
+            else if (e.flags & KVM_DIRTY_GFN_F_DIRTY)
+                raise(e.offset, PageState::DirtyRing);
+        }
+    }
+    return out;
+}
+
 std::vector<PageState> page_states(const Model& m, const Memslot& slot) {
     std::vector<PageState> out(slot.npages, PageState::Unmapped);
     const bool logging = slot.dirty_track_enabled();
     slot.pages.for_each_range([&](uint64_t first, uint64_t last, Mapping map) {
-        PageState s = PageState::Unmapped;
-        if (map == Mapping::Writable)
-            s = logging ? PageState::Writable : PageState::Untracked;
-        else if (map != Mapping::Unmapped)
-            s = logging ? PageState::Armed : PageState::Writable;
+        const PageState s = mapping_state(map, logging);
         std::fill(out.begin() + long(first), out.begin() + long(last) + 1, s);
     });
     if (slot.dirty_bitmap)

@@ -76,6 +76,10 @@ void seek(Model& m, uint64_t n);
 
 // The colour class of every page of one slot in the state shown.
 std::vector<PageState> page_states(const Model& m, const Memslot& slot);
+// The same folded into cells of per_cell pages, each showing its most telling page (ring
+// states, then the bitmap, then untracked writes, then mappings). Costs the slot's mapped
+// ranges, bitmap bits and ring entries, not its pages: a 4 Mi-page slot stays cheap.
+std::vector<PageState> cell_states(const Model& m, const Memslot& slot, uint64_t per_cell);
 
 // The built-in scenario the app opens on.
 extern const char* const kDefaultScenario;

@@ -8,11 +8,6 @@ namespace ringside::app {
 
 namespace {
 
-// Which state wins when several pages share one cell: the most interesting (indexed by
-// PageState: unmapped, armed, writable, dirty in a ring, harvested, in the bitmap, untracked).
-constexpr uint8_t kPriority[] = {0, 1, 2, 6, 5, 4, 3};
-static_assert(sizeof kPriority == size_t(PageState::Count));
-
 // The page an event at the cursor is about, if any: what to highlight.
 bool event_page(const Event& e, const Memslot& s, uint64_t* off) {
     switch (e.kind) {
@@ -75,21 +70,15 @@ void draw_slot(const Model& m, Ui& ui, const Memslot& s) {
     const std::string key = "slot " + std::to_string(s.slot_number());
     Texture& tex = texture(ui, key);
     if (ui.texture_frame[key] != m.cursor_changed_frame + 1) {
-        ui.page_cache[key] = page_states(m, s);
-        const std::vector<PageState>& states = ui.page_cache[key];
+        ui.page_cache[key] = cell_states(m, s, g.per_cell);
+        const std::vector<PageState>& cells = ui.page_cache[key];
         std::vector<uint32_t> px(g.columns * rows,
                                  page_colour(PageState::Unmapped, t) & 0x40ffffff);
         uint32_t colours[size_t(PageState::Count)];
         for (size_t k = 0; k < size_t(PageState::Count); ++k)
             colours[k] = page_colour(PageState(k), t);
-        for (uint64_t c = 0; c < g.cells; ++c) {
-            uint8_t best = 0;
-            const uint64_t end = std::min(s.npages, (c + 1) * g.per_cell);
-            for (uint64_t p = c * g.per_cell; p < end; ++p)
-                if (kPriority[size_t(states[p])] > kPriority[best])
-                    best = uint8_t(states[p]);
-            px[c] = colours[best];
-        }
+        for (uint64_t c = 0; c < g.cells; ++c)
+            px[c] = colours[size_t(cells[c])];
         tex.upload(px, int(g.columns), int(rows));
         ui.texture_frame[key] = m.cursor_changed_frame + 1;
     }
@@ -123,17 +112,19 @@ void draw_slot(const Model& m, Ui& ui, const Memslot& s) {
         const uint64_t cell = row * g.columns + col;
         if (col < g.columns && cell < g.cells) {
             const uint64_t first = cell * g.per_cell;
-            const std::vector<PageState>& states = ui.page_cache[key];
+            const std::vector<PageState>& cells = ui.page_cache[key];
             if (g.per_cell == 1)
                 ImGui::SetTooltip("gfn 0x%llx — slot %u offset %llu\n%s\nlast written by %s",
                                   static_cast<unsigned long long>(s.base_gfn + first), s.id,
                                   static_cast<unsigned long long>(first),
-                                  page_state_name(states[first]), last_writer(m, s, first).c_str());
+                                  page_state_name(cells[first]), last_writer(m, s, first).c_str());
             else
-                ImGui::SetTooltip("gfns 0x%llx.. (%llu pages a cell) — slot %u offset %llu..",
+                ImGui::SetTooltip("gfns 0x%llx.. (%llu pages a cell) — slot %u offset %llu..\n"
+                                  "the cell shows its most telling page: %s",
                                   static_cast<unsigned long long>(s.base_gfn + first),
                                   static_cast<unsigned long long>(g.per_cell), s.id,
-                                  static_cast<unsigned long long>(first));
+                                  static_cast<unsigned long long>(first),
+                                  page_state_name(cells[cell]));
         }
     }
 }
