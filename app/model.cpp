@@ -283,4 +283,62 @@ std::vector<PageState> page_states(const Model& m, const Memslot& slot) {
     return out;
 }
 
+BitmapActivity bitmap_activity(const Model& m, const Memslot& slot) {
+    BitmapActivity out;
+    const scenario::Timeline& t = m.timeline;
+    if (m.cursor == 0 || t.command_count() == 0)
+        return out;
+    const EventLog& log = t.log();
+    const uint32_t number = slot.slot_number();
+    // Walk the commands back from the one the cursor is in; an earlier `vm` is another VM.
+    for (size_t c = t.command_of(m.cursor - 1) + 1; c-- > 0;) {
+        const scenario::Command& cmd = t.command(c);
+        const uint64_t first = t.first_event(c), end = std::min(t.end_event(c), m.cursor);
+        if (cmd.op == scenario::Op::Vm)
+            break;
+        if (first >= end)
+            continue;
+        if (cmd.op == scenario::Op::GetLog && cmd.id == slot.id && cmd.as_id == slot.as_id &&
+            out.get_event == BitmapActivity::kNone && log[end - 1].kind == EventKind::Ioctl &&
+            log[end - 1].b == 0) {
+            // The ioctl copies the bitmap out before it clears anything: the state at the
+            // command's start is what userspace got.
+            out.get_event = first;
+            const scenario::Session before = t.state_after(first);
+            if (const Kvm* k = before.kvm(); k && slot.as_id < k->memslots.size()) {
+                const auto it = k->memslots[slot.as_id].find(slot.id);
+                if (it != k->memslots[slot.as_id].end() && it->second.dirty_bitmap)
+                    it->second.dirty_bitmap->for_each_nonzero_word(
+                        [&](uint64_t i, uint64_t w) { out.returned[i] = w; });
+            }
+        }
+        if (cmd.op == scenario::Op::ClearLog && cmd.id == slot.id && cmd.as_id == slot.as_id &&
+            out.clear_event == BitmapActivity::kNone) {
+            out.clear_event = first;
+            out.clear_first = cmd.first;
+            out.clear_num = cmd.num;
+            for (uint64_t i = first; i < end; ++i)
+                if (log[i].kind == EventKind::BitmapClear && log[i].slot == number)
+                    out.cleared[log[i].n] |= log[i].b;
+        }
+        if (cmd.op == scenario::Op::Reset && out.reset_event == BitmapActivity::kNone) {
+            out.reset_event = first;
+            for (uint64_t i = first; i < end; ++i) {
+                const Event& e = log[i];
+                if (e.kind != EventKind::ResetBatch || e.slot != number || e.aux != 0)
+                    continue; // aux != 0: KVM ignored the batch (out of range)
+                // A batch re-arms mask's pages from offset n on: spread it over bitmap words.
+                for (uint64_t b = e.b; b; b &= b - 1) {
+                    const uint64_t page = e.n + uint64_t(__builtin_ctzll(b));
+                    out.rearmed[page / 64] |= 1ull << (page % 64);
+                }
+            }
+        }
+        if (out.get_event != BitmapActivity::kNone && out.clear_event != BitmapActivity::kNone &&
+            out.reset_event != BitmapActivity::kNone)
+            break;
+    }
+    return out;
+}
+
 } // namespace ringside::app

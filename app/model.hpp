@@ -6,6 +6,7 @@
 #include "scenario/timeline.hpp"
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -80,6 +81,21 @@ std::vector<PageState> page_states(const Model& m, const Memslot& slot);
 // states, then the bitmap, then untracked writes, then mappings). Costs the slot's mapped
 // ranges, bitmap bits and ring entries, not its pages: a 4 Mi-page slot stays cheap.
 std::vector<PageState> cell_states(const Model& m, const Memslot& slot, uint64_t per_cell);
+
+// What the latest bitmap ioctls before the cursor did to one slot, word by word (word index →
+// 64 bits, one a page): what KVM_GET_DIRTY_LOG returned, what KVM_CLEAR_DIRTY_LOG was asked
+// to clear and really cleared, and which pages the latest KVM_RESET_DIRTY_RINGS re-armed.
+struct BitmapActivity {
+    static constexpr uint64_t kNone = ~0ull;
+    uint64_t get_event = kNone; // the first event of the getlog command, or kNone
+    std::map<uint64_t, uint64_t> returned;
+    uint64_t clear_event = kNone;
+    uint64_t clear_first = 0, clear_num = 0; // the range asked for, in pages
+    std::map<uint64_t, uint64_t> cleared;
+    uint64_t reset_event = kNone;
+    std::map<uint64_t, uint64_t> rearmed;
+};
+BitmapActivity bitmap_activity(const Model& m, const Memslot& slot);
 
 // The built-in scenario the app opens on.
 extern const char* const kDefaultScenario;

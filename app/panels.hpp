@@ -28,6 +28,8 @@ struct Ui {
     int caps_arch = 1;     // index into the architectures
     int caps_version = 0;  // index into the versions
     float memory_zoom = 1; // 1 = fit
+    std::map<uint32_t, std::pair<uint64_t, BitmapActivity>> bitmap_activity; // per slot number
+    std::map<uint32_t, uint64_t> bitmap_first_word;                          // per slot number
 };
 
 Texture& texture(Ui& ui, const std::string& key);

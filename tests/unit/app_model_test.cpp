@@ -109,3 +109,93 @@ TEST(CellStates, BigSlot) {
     EXPECT_EQ(cells[0x3ffff9 / 8], PageState::DirtyRing);
     EXPECT_EQ(cells[0], PageState::Unmapped);
 }
+
+namespace {
+
+// The state just before the first command whose text is `text`.
+void seek_before(Model& m, const std::string& text) {
+    for (size_t c = 0; c < m.timeline.command_count(); ++c)
+        if (m.timeline.command(c).text == text) {
+            seek(m, m.timeline.first_event(c));
+            return;
+        }
+    FAIL() << "no command " << text;
+}
+
+} // namespace
+
+// Without manual protect, GET_DIRTY_LOG returns the bitmap and clears it: what it returned is
+// the bitmap as it was, not as it is after.
+TEST(BitmapActivity, GetDirtyLogReturnsTheBitmapAsItWas) {
+    Model m;
+    load_scenario_text(m,
+                       "vm arch=x86_64 kernel=6.1\n"
+                       "memslot 0 gfn=0x100 pages=128 log\n"
+                       "vcpu 0\n"
+                       "run 0 write 0x100..0x103,0x141\n"
+                       "getlog 0\n"
+                       "run 0 write 0x102\n",
+                       "t");
+    seek(m, m.timeline.event_count());
+    const Memslot& s = slot(m, 0);
+    const BitmapActivity act = bitmap_activity(m, s);
+    ASSERT_NE(act.get_event, BitmapActivity::kNone);
+    EXPECT_EQ(act.returned, (std::map<uint64_t, uint64_t>{{0, 0xf}, {1, 0x2}}));
+    EXPECT_EQ(act.clear_event, BitmapActivity::kNone);
+    EXPECT_EQ(act.reset_event, BitmapActivity::kNone);
+    // Now only the page written after the GET (it was write-protected again) is set.
+    EXPECT_EQ(s.dirty_bitmap->word(0), 0x4u);
+    EXPECT_EQ(s.dirty_bitmap->word(1), 0u);
+    seek_before(m, "getlog 0");
+    EXPECT_EQ(bitmap_activity(m, slot(m, 0)).get_event, BitmapActivity::kNone);
+}
+
+// With manual protect, GET leaves the bitmap alone and CLEAR clears only bits that were set.
+TEST(BitmapActivity, ManualProtectClear) {
+    Model m;
+    load_scenario_text(m,
+                       "vm arch=x86_64 kernel=6.1\n"
+                       "enable MANUAL_DIRTY_LOG_PROTECT2 args0=1\n"
+                       "memslot 0 gfn=0x100 pages=128 log\n"
+                       "vcpu 0\n"
+                       "run 0 write 0x100..0x103,0x141\n"
+                       "getlog 0\n"
+                       "clearlog 0 first=0 num=64 bits=1,2,9\n"
+                       "getlog 0\n",
+                       "t");
+    seek(m, m.timeline.event_count());
+    BitmapActivity act = bitmap_activity(m, slot(m, 0));
+    EXPECT_EQ(act.returned, (std::map<uint64_t, uint64_t>{{0, 0x9}, {1, 0x2}}));
+    EXPECT_EQ(act.clear_first, 0u);
+    EXPECT_EQ(act.clear_num, 64u);
+    EXPECT_EQ(act.cleared, (std::map<uint64_t, uint64_t>{{0, 0x6}}));
+    // Before the second GET, the first one's answer is the latest.
+    seek_before(m, "clearlog 0 first=0 num=64 bits=1,2,9");
+    act = bitmap_activity(m, slot(m, 0));
+    EXPECT_EQ(act.returned, (std::map<uint64_t, uint64_t>{{0, 0xf}, {1, 0x2}}));
+    EXPECT_EQ(act.clear_event, BitmapActivity::kNone);
+}
+
+// KVM_RESET_DIRTY_RINGS re-arms the harvested pages in coalesced masks; a later `vm` is another
+// VM with no history.
+TEST(BitmapActivity, ResetReArms) {
+    Model m;
+    load_scenario_text(m,
+                       "vm arch=arm64 kernel=6.2\n"
+                       "enable DIRTY_LOG_RING_ACQ_REL args0=64K\n"
+                       "enable DIRTY_LOG_RING_WITH_BITMAP\n"
+                       "memslot 0 gfn=0x100 pages=128 log\n"
+                       "vcpu 0\n"
+                       "run 0 write 0x100..0x103,0x150\n"
+                       "harvest 0 max=4\n"
+                       "reset\n",
+                       "t");
+    seek(m, m.timeline.event_count());
+    BitmapActivity act = bitmap_activity(m, slot(m, 0));
+    ASSERT_NE(act.reset_event, BitmapActivity::kNone);
+    EXPECT_EQ(act.rearmed, (std::map<uint64_t, uint64_t>{{0, 0xf}}));
+    run_command(m, "vm arch=arm64 kernel=6.2");
+    run_command(m, "memslot 0 gfn=0x100 pages=128 log");
+    act = bitmap_activity(m, slot(m, 0));
+    EXPECT_EQ(act.reset_event, BitmapActivity::kNone);
+}
