@@ -53,6 +53,8 @@ void save_history(const Model& m) {
         out << m.history[i] << '\n';
 }
 
+float g_content_scale = 1; // the window's content scale, as GLFW last reported it
+
 // The glyphs the UI uses beyond ASCII: Latin-1, dashes and quotes, arrows, ≥ and ×.
 const ImWchar kGlyphs[] = {0x0020, 0x00FF, 0x2010, 0x206F, 0x2190, 0x21FF, 0x2200, 0x22FF, 0};
 
@@ -244,28 +246,39 @@ int main(int argc, char** argv) {
     io.IniFilename = nullptr; // the layout is fixed; nothing to save next to the binary
     float xscale = 1, yscale = 1;
     glfwGetWindowContentScale(win, &xscale, &yscale);
-    const float dpi = std::max(1.0f, xscale);
+    float dpi = std::max(1.0f, xscale);
+    // Moved to a screen of another density: the fonts are rebuilt at the new scale.
+    glfwSetWindowContentScaleCallback(
+        win, [](GLFWwindow*, float x, float) { g_content_scale = std::max(1.0f, x); });
+    g_content_scale = dpi;
     float font_size = (m.presenter ? 30.0f : 16.0f) * dpi;
     build_fonts(font_size);
     apply_theme(m.presenter ? Theme::Contrast : ui.theme);
+    set_ui_scale(dpi);
     ImGui_ImplGlfw_InitForOpenGL(win, true);
     ImGui_ImplOpenGL3_Init("#version 330 core");
 
     int frames = 0;
     bool presenter_was = m.presenter;
+    // A screenshot shows the state settled: its step's transition has finished.
+    if (!o.screenshot.empty())
+        m.frame += kTransitionFrames;
     std::vector<double> frame_ms;
     if (o.bench_frames > 0)
         seek(m, 0);
     while (!glfwWindowShouldClose(win)) {
         const auto frame_start = std::chrono::steady_clock::now();
         glfwPollEvents();
-        if (m.presenter != presenter_was) { // font sizes are rebuilt between frames
+        if (m.presenter != presenter_was || g_content_scale != dpi) {
+            // Font sizes are rebuilt between frames.
             presenter_was = m.presenter;
+            dpi = g_content_scale;
             font_size = (m.presenter ? 30.0f : 16.0f) * dpi;
             build_fonts(font_size);
             ImGui_ImplOpenGL3_DestroyFontsTexture();
             ImGui_ImplOpenGL3_CreateFontsTexture();
             apply_theme(m.presenter ? Theme::Contrast : ui.theme);
+            set_ui_scale(dpi);
         }
         ImGui_ImplOpenGL3_NewFrame();
         ImGui_ImplGlfw_NewFrame();

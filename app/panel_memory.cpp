@@ -68,8 +68,8 @@ void draw_slot(const Model& m, Ui& ui, const Memslot& s) {
     g.cells = (s.npages + g.per_cell - 1) / g.per_cell;
     const uint64_t rows = (g.cells + g.columns - 1) / g.columns;
     const std::string key = "slot " + std::to_string(s.slot_number());
-    Texture& tex = texture(ui, key);
     if (ui.texture_frame[key] != m.cursor_changed_frame + 1) {
+        Texture& tex = texture_for_new_state(ui, key);
         ui.page_cache[key] = cell_states(m, s, g.per_cell);
         const std::vector<PageState>& cells = ui.page_cache[key];
         std::vector<uint32_t> px(g.columns * rows,
@@ -88,7 +88,9 @@ void draw_slot(const Model& m, Ui& ui, const Memslot& s) {
     const ImVec2 origin = ImGui::GetCursorScreenPos();
     g.x = origin.x;
     g.y = origin.y;
-    ImGui::Image(tex.id(), ImVec2(g.cell_w * float(g.columns), g.cell_h * float(rows)));
+    const ImVec2 size(g.cell_w * float(g.columns), g.cell_h * float(rows));
+    ImGui::Dummy(size);
+    grid_image(m, ui, key, origin, ImVec2(origin.x + size.x, origin.y + size.y));
     record_grid("memory " + key, g);
     ImDrawList* dl = ImGui::GetWindowDrawList();
     if (g.cell_w >= 6) // a grid of hairlines, so single pages read on a projector

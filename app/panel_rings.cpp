@@ -4,6 +4,7 @@
 #include "panels.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 namespace ringside::app {
 
@@ -13,14 +14,29 @@ uint32_t entry_state(uint32_t flags) {
     return flags & 2 ? 2 : flags & 1 ? 1 : 0;
 }
 
-void marker(ImDrawList* dl, ImVec2 c, float h, ImU32 colour, const char* label, bool above) {
+// A triangle above or below entry c, its letter to the right (or left: D and F sit above the
+// same entry whenever userspace has caught up, so their letters go to opposite sides).
+void marker(ImDrawList* dl, ImVec2 c, float h, ImU32 colour, const char* label, bool above,
+            bool label_left = false) {
     const float s = h * 0.45f;
     const float y = above ? c.y - h * 0.5f : c.y + h * 0.5f;
     const float d = above ? -s : s;
     dl->AddTriangleFilled(ImVec2(c.x, y), ImVec2(c.x - s, y + d), ImVec2(c.x + s, y + d), colour);
     // The letter in the text colour: yellow on a light theme would vanish.
-    dl->AddText(ImVec2(c.x + s, y + d - (above ? ImGui::GetFontSize() * 0.6f : 0)),
+    const float lx = label_left ? c.x - s - ImGui::CalcTextSize(label).x : c.x + s;
+    dl->AddText(ImVec2(lx, y + d - (above ? ImGui::GetFontSize() * 0.6f : 0)),
                 ImGui::GetColorU32(ImGuiCol_Text), label);
+}
+
+// Where a marker is drawn for a fractional ring index (markers slide between entries).
+ImVec2 at_index(const GridGeometry& g, float i) {
+    const float row = std::floor(i / float(g.columns));
+    const float col = i - row * float(g.columns);
+    return {g.x + (col + 0.5f) * g.cell_w, g.y + (row + 0.5f) * g.cell_h};
+}
+
+float smoothstep(float t) {
+    return t * t * (3 - 2 * t);
 }
 
 } // namespace
@@ -47,9 +63,9 @@ void draw_rings(const Model& m, Actions& a, Ui& ui) {
     const float cell_w = avail / float(cells);
     const float row_h = std::max(4.0f, std::min(18.0f, ImGui::GetFontSize() * 0.9f));
     const std::string key = "rings overview";
-    Texture& tex = texture(ui, key);
     const uint64_t nv = kvm->vcpus.size();
     if (ui.texture_frame[key] != m.cursor_changed_frame + 1) {
+        Texture& tex = texture_for_new_state(ui, key);
         std::vector<uint32_t> px(cells * nv);
         for (uint64_t v = 0; v < nv; ++v) {
             const DirtyRing& r = *kvm->vcpus[v].dirty_ring;
@@ -72,7 +88,9 @@ void draw_rings(const Model& m, Actions& a, Ui& ui) {
     }
     const float x0 = o.x + ImGui::GetFontSize() * 2.5f;
     ImGui::SetCursorScreenPos(ImVec2(x0, o.y));
-    ImGui::Image(tex.id(), ImVec2(cell_w * float(cells), row_h * float(nv)));
+    ImGui::Dummy(ImVec2(cell_w * float(cells), row_h * float(nv)));
+    grid_image(m, ui, key, ImVec2(x0, o.y),
+               ImVec2(x0 + cell_w * float(cells), o.y + row_h * float(nv)));
     GridGeometry og{x0, o.y, cell_w, row_h, cells, cells * nv, per_cell};
     record_grid("rings overview", og);
     if (ImGui::IsItemHovered() && ImGui::IsMouseClicked(0)) {
@@ -96,8 +114,8 @@ void draw_rings(const Model& m, Actions& a, Ui& ui) {
     const uint64_t columns = 64;
     const uint64_t rows = (r.size + columns - 1) / columns;
     const std::string fkey = "ring " + std::to_string(fv->vcpu_id);
-    Texture& ft = texture(ui, fkey);
     if (ui.texture_frame[fkey] != m.cursor_changed_frame + 1) {
+        Texture& ft = texture_for_new_state(ui, fkey);
         std::vector<uint32_t> px(columns * rows);
         for (uint32_t i = 0; i < r.size; ++i)
             px[i] = entry_colour(r.entry(i).flags, t);
@@ -108,7 +126,7 @@ void draw_rings(const Model& m, Actions& a, Ui& ui) {
     const float fw =
         std::max(2.0f, std::min(ImGui::GetContentRegionAvail().x / float(columns), 16.0f));
     const ImVec2 fo = ImGui::GetCursorScreenPos();
-    const float pad = fw; // room for the markers above and below
+    const float pad = fw + ImGui::GetFontSize() * 0.5f; // room for the markers and letters
     ImGui::SetCursorScreenPos(ImVec2(fo.x, fo.y + pad));
     // Only the rows in view are drawn (a 65536-entry ring is 1024 rows); the dummy keeps the
     // scroll range of the whole ring.
@@ -118,9 +136,8 @@ void draw_rings(const Model& m, Actions& a, Ui& ui) {
     const float y0 = std::max(fo.y + pad, clip_min.y),
                 y1 = std::min(fo.y + pad + full.y, clip_min.y + clip_size.y);
     if (y1 > y0)
-        ImGui::GetWindowDrawList()->AddImage(ft.id(), ImVec2(fo.x, y0), ImVec2(fo.x + full.x, y1),
-                                             ImVec2(0, (y0 - fo.y - pad) / full.y),
-                                             ImVec2(1, (y1 - fo.y - pad) / full.y));
+        grid_image(m, ui, fkey, ImVec2(fo.x, y0), ImVec2(fo.x + full.x, y1),
+                   ImVec2(0, (y0 - fo.y - pad) / full.y), ImVec2(1, (y1 - fo.y - pad) / full.y));
     GridGeometry fg{fo.x, fo.y + pad, fw, fw, columns, r.size, 1};
     record_grid("ring focused", fg);
     ImDrawList* cdl = ImGui::GetWindowDrawList();
@@ -130,10 +147,22 @@ void draw_rings(const Model& m, Actions& a, Ui& ui) {
                          ImVec2(fg.x + fw * float(columns), fg.y + float(y) * fw),
                          IM_COL32(0, 0, 0, 110));
     const uint32_t mask = r.size - 1;
-    marker(cdl, fg.centre(r.dirty_index & mask), fw, page_colour(PageState::DirtyRing, t), "D",
+    // The markers slide from where they were to where the step put them.
+    RingMarkers& mk = ui.ring_markers[fv->vcpu_id];
+    const float target[3] = {float(r.dirty_index & mask), float(r.reset_index & mask),
+                             float(fetch & mask)};
+    if (mk.stamp != m.cursor_changed_frame + 1) {
+        for (int k = 0; k < 3; ++k)
+            mk.from[k] = mk.stamp ? mk.shown[k] : target[k];
+        mk.stamp = m.cursor_changed_frame + 1;
+    }
+    const float step = smoothstep(transition(m));
+    for (int k = 0; k < 3; ++k)
+        mk.shown[k] = mk.from[k] + (target[k] - mk.from[k]) * step;
+    marker(cdl, at_index(fg, mk.shown[0]), fw, page_colour(PageState::DirtyRing, t), "D", true);
+    marker(cdl, at_index(fg, mk.shown[1]), fw, page_colour(PageState::Armed, t), "R", false);
+    marker(cdl, at_index(fg, mk.shown[2]), fw, page_colour(PageState::Harvested, t), "F", true,
            true);
-    marker(cdl, fg.centre(r.reset_index & mask), fw, page_colour(PageState::Armed, t), "R", false);
-    marker(cdl, fg.centre(fetch & mask), fw, page_colour(PageState::Harvested, t), "F", true);
     // The soft limit: the entry at reset_index + soft_limit, where KVM starts making the vCPU exit.
     const ImVec2 sl = fg.centre((r.reset_index + r.soft_limit) & mask);
     cdl->AddLine(ImVec2(sl.x - fw * 0.5f, sl.y - fw * 0.7f),

@@ -11,6 +11,12 @@
 
 namespace ringside::app {
 
+// A focused ring's markers (dirty_index, reset_index, fetch) as drawn, sliding between steps.
+struct RingMarkers {
+    uint64_t stamp = 0; // the view they slide towards (0: never drawn)
+    float from[3] = {}, shown[3] = {};
+};
+
 // What the UI keeps between frames that is not the model: text being typed, caches of
 // textures built from the model.
 struct Ui {
@@ -30,9 +36,21 @@ struct Ui {
     float memory_zoom = 1; // 1 = fit
     std::map<uint32_t, std::pair<uint64_t, BitmapActivity>> bitmap_activity; // per slot number
     std::map<uint32_t, uint64_t> bitmap_first_word;                          // per slot number
+    std::map<uint32_t, RingMarkers> ring_markers;                            // per vCPU id
 };
 
 Texture& texture(Ui& ui, const std::string& key);
+// The texture to upload a grid's new picture into; the one it showed until now is kept, so
+// grid_image can crossfade from it.
+Texture& texture_for_new_state(Ui& ui, const std::string& key);
+// Draws the grid texture `key` over [p0, p1] (uv0..uv1 of it), crossfading from the picture
+// before the step while the transition runs.
+void grid_image(const Model& m, Ui& ui, const std::string& key, ImVec2 p0, ImVec2 p1,
+                ImVec2 uv0 = ImVec2(0, 0), ImVec2 uv1 = ImVec2(1, 1));
+// How far the transition into the state at the cursor has got: 0 → 1 over kTransitionFrames
+// frames of animation time (the frame counter, never the wall clock); 1 with reduce motion.
+inline constexpr uint64_t kTransitionFrames = 24; // 0.4 s at 60 fps: visible on a projector
+float transition(const Model& m);
 
 void draw_console(const Model& m, Actions& a, Ui& ui);
 void draw_caps(const Model& m, Actions& a, Ui& ui);

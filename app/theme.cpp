@@ -4,6 +4,12 @@ namespace ringside::app {
 
 namespace {
 Theme g_theme = Theme::Dark;
+float g_scale = 1; // the screen's content scale: paddings and spacings grow with the fonts
+} // namespace
+
+void set_ui_scale(float scale) {
+    g_scale = scale;
+    apply_theme(g_theme);
 }
 
 Theme current_theme() {
@@ -53,6 +59,7 @@ void apply_theme(Theme t) {
         st.FrameBorderSize = 1;
         break;
     }
+    st.ScaleAllSizes(g_scale);
 }
 
 ImU32 page_colour(PageState s, Theme t) {

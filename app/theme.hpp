@@ -14,6 +14,8 @@ namespace ringside::app {
 enum class Theme { Dark, Light, Contrast };
 bool parse_theme(const std::string& s, Theme* out);
 void apply_theme(Theme t);
+// The screen's content scale (2 on a HiDPI screen); re-applies the current theme scaled.
+void set_ui_scale(float scale);
 
 // RGBA as ImGui packs it (IM_COL32).
 ImU32 page_colour(PageState s, Theme t);

@@ -9,6 +9,38 @@ Texture& texture(Ui& ui, const std::string& key) {
     return *t;
 }
 
+Texture& texture_for_new_state(Ui& ui, const std::string& key) {
+    auto& now = ui.textures[key];
+    auto& before = ui.textures[key + " (before)"];
+    std::swap(now, before); // what it showed becomes the crossfade's starting picture
+    if (!now)
+        now = std::make_unique<Texture>();
+    return *now;
+}
+
+void grid_image(const Model& m, Ui& ui, const std::string& key, ImVec2 p0, ImVec2 p1, ImVec2 uv0,
+                ImVec2 uv1) {
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    const Texture& now = texture(ui, key);
+    const float t = transition(m);
+    const auto before = ui.textures.find(key + " (before)");
+    if (t < 1 && before != ui.textures.end() && before->second &&
+        before->second->width() == now.width() && before->second->height() == now.height()) {
+        // A crossfade: the state before the step, with the new one fading in over it.
+        dl->AddImage(before->second->id(), p0, p1, uv0, uv1);
+        dl->AddImage(now.id(), p0, p1, uv0, uv1, IM_COL32(255, 255, 255, int(255 * t)));
+    } else {
+        dl->AddImage(now.id(), p0, p1, uv0, uv1);
+    }
+}
+
+float transition(const Model& m) {
+    if (m.reduce_motion)
+        return 1;
+    const uint64_t age = m.frame - m.cursor_changed_frame;
+    return age >= kTransitionFrames ? 1.0f : float(age) / float(kTransitionFrames);
+}
+
 void result_text(const std::string& result, Theme t) {
     const bool err = !result.empty() && result[0] == '-' && result.size() > 1 && result[1] == 'E';
     ImGui::PushStyleColor(ImGuiCol_Text, err ? error_colour(t) : ok_colour(t));
@@ -39,8 +71,8 @@ void kernel_site_text(const char* function, const char* file) {
 }
 
 float change_glow(const Model& m) {
-    if (m.reduce_motion)
-        return m.frame == m.cursor_changed_frame ? 1.0f : 0.0f;
+    if (m.reduce_motion) // a still highlight for the same second: nothing moves
+        return m.frame - m.cursor_changed_frame < 60 ? 1.0f : 0.0f;
     const uint64_t age = m.frame - m.cursor_changed_frame;
     return age >= 60 ? 0.0f : 1.0f - float(age) / 60.0f; // 60 frames: a second at 60 fps
 }
