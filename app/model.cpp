@@ -71,6 +71,7 @@ void run_command(Model& m, const std::string& line) {
     scenario::ParsedLine p = scenario::parse_line(line);
     if (auto* err = std::get_if<scenario::ParseError>(&p)) {
         entry.error = true;
+        entry.error_col = err->col;
         entry.result = "column " + std::to_string(err->col) + ": " + err->message;
     } else if (auto* cmd = std::get_if<scenario::Command>(&p)) {
         if (cmd->op == scenario::Op::Expect) {
@@ -80,6 +81,7 @@ void run_command(Model& m, const std::string& line) {
             auto r = m.timeline.execute(*cmd);
             if (auto* e = std::get_if<scenario::ParseError>(&r)) {
                 entry.error = true;
+                entry.error_col = e->col;
                 entry.result = e->message;
             } else {
                 entry.result = std::get<std::string>(r);
@@ -115,41 +117,58 @@ bool load_scenario_file(Model& m, const std::string& path, uint64_t max_commands
         m.load_error = path + ": cannot open the scenario file";
         return false;
     }
-    // Check the whole file first, with the same runner ringside-sim uses, so a broken file
-    // is reported with its line and column and the app keeps what it showed.
-    class FirstProblem : public scenario::Reporter {
-      public:
-        void result(int, const std::string&, const std::string&) override {}
-        void expectation_failed(int line, const std::string& expected,
-                                const std::string& got) override {
-            problem = std::to_string(line) + ": expected '" + expected + "', got '" + got + "'";
-        }
-        void error(int line, int col, const std::string& message) override {
-            problem = std::to_string(line) + ":" + std::to_string(col) + ": error: " + message;
-        }
-        std::string problem;
-    } check;
-    if (scenario::run_scenario(in, check) == scenario::FileStatus::Error) {
-        m.load_error = path + ":" + check.problem;
-        return false;
-    }
-    in.clear();
-    in.seekg(0);
-    std::string text, line;
+    // One pass, with ringside-sim's rules: each line is parsed and run into a new timeline and
+    // each expect checked against the result before it. A broken file is reported with its line
+    // and column, and the model keeps what it showed; a failed expectation is reported and the
+    // rest of the file still loads (the user wants to see why).
+    Model next;
+    std::string line, problem;
     uint64_t commands = 0;
-    while (std::getline(in, line)) {
-        auto p = scenario::parse_line(line);
+    for (int lineno = 1; std::getline(in, line); ++lineno) {
+        if (line.size() > scenario::kMaxLineLength) {
+            m.load_error = path + ":" + std::to_string(lineno) + ":" +
+                           std::to_string(scenario::kMaxLineLength + 1) +
+                           ": error: line longer than " + std::to_string(scenario::kMaxLineLength) +
+                           " characters";
+            return false;
+        }
+        const scenario::ParsedLine p = scenario::parse_line(line);
+        if (auto* err = std::get_if<scenario::ParseError>(&p)) {
+            m.load_error = path + ":" + std::to_string(lineno) + ":" + std::to_string(err->col) +
+                           ": error: " + err->message;
+            return false;
+        }
         auto* c = std::get_if<scenario::Command>(&p);
-        if (!c || c->op == scenario::Op::Expect)
+        if (!c)
             continue;
+        if (c->op == scenario::Op::Expect) {
+            if (next.console.empty()) {
+                m.load_error = path + ":" + std::to_string(lineno) +
+                               ":1: error: expect has no previous command to check";
+                return false;
+            }
+            if (problem.empty() && next.console.back().result != c->expect)
+                problem = std::to_string(lineno) + ": expected '" + c->expect + "', got '" +
+                          next.console.back().result + "'";
+            continue;
+        }
         if (commands++ >= max_commands)
             break;
-        text += line + "\n";
+        run_command(next, line);
+        if (next.console.back().error) {
+            m.load_error = path + ":" + std::to_string(lineno) + ":" +
+                           std::to_string(next.console.back().error_col) +
+                           ": error: " + next.console.back().result;
+            return false;
+        }
     }
     const size_t slash = path.find_last_of('/');
-    load_scenario_text(m, text, slash == std::string::npos ? path : path.substr(slash + 1));
-    if (!check.problem.empty())
-        m.load_error = path + ":" + check.problem;
+    m.timeline = std::move(next.timeline);
+    m.console = std::move(next.console);
+    m.title = slash == std::string::npos ? path : path.substr(slash + 1);
+    m.cursor = m.timeline.event_count();
+    set_view(m);
+    m.load_error = problem.empty() ? "" : path + ":" + problem;
     return true;
 }
 

@@ -19,6 +19,7 @@ struct ConsoleEntry {
     std::string result; // the result text, or the error message
     std::string reason; // the explanation of the ioctl's result, if any
     bool error = false; // a scenario error (nothing ran)
+    int error_col = 0;  // its column in the line
     uint64_t event = 0; // events before the command
 };
 

@@ -145,7 +145,12 @@ void draw_memory(const Model& m, Actions& a, Ui& ui) {
         legend_swatch(page_colour(PageState(i), ui.theme), page_state_name(PageState(i)), i == 0);
     ImGui::SetNextItemWidth(ImGui::GetFontSize() * 8);
     ImGui::SliderFloat("zoom", &ui.memory_zoom, 0.25f, 4.0f, "%.2fx");
-    ImGui::BeginChild("slots", ImVec2(0, 0), false, ImGuiWindowFlags_HorizontalScrollbar);
+    ImGui::SameLine();
+    ImGui::TextDisabled("drag to pan, Ctrl + wheel to zoom");
+    // Ctrl + wheel zooms, so the wheel must not also scroll then.
+    ImGui::BeginChild("slots", ImVec2(0, 0), false,
+                      ImGuiWindowFlags_HorizontalScrollbar |
+                          (ImGui::GetIO().KeyCtrl ? ImGuiWindowFlags_NoScrollWithMouse : 0));
     bool any = false;
     for (const Memslots& as : kvm->memslots)
         for (const auto& [id, s] : as) {
@@ -154,6 +159,17 @@ void draw_memory(const Model& m, Actions& a, Ui& ui) {
         }
     if (!any)
         ImGui::TextDisabled("no memslots: try `memslot 0 gfn=0x100 pages=256 log`");
+    // Pan by dragging the grid; zoom with Ctrl + wheel.
+    const ImGuiIO& io = ImGui::GetIO();
+    if (ImGui::IsWindowHovered()) {
+        if (ImGui::IsMouseDragging(ImGuiMouseButton_Left)) {
+            ImGui::SetScrollX(ImGui::GetScrollX() - io.MouseDelta.x);
+            ImGui::SetScrollY(ImGui::GetScrollY() - io.MouseDelta.y);
+        }
+        if (io.KeyCtrl && io.MouseWheel != 0)
+            ui.memory_zoom =
+                std::clamp(ui.memory_zoom * (io.MouseWheel > 0 ? 1.25f : 0.8f), 0.25f, 4.0f);
+    }
     ImGui::EndChild();
 }
 

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 using namespace ringside;
 using namespace ringside::app;
 
@@ -198,4 +200,59 @@ TEST(BitmapActivity, ResetReArms) {
     run_command(m, "memslot 0 gfn=0x100 pages=128 log");
     act = bitmap_activity(m, slot(m, 0));
     EXPECT_EQ(act.reset_event, BitmapActivity::kNone);
+}
+
+namespace {
+
+std::string write_temp(const std::string& name, const std::string& text) {
+    const std::string path = ::testing::TempDir() + name;
+    std::ofstream(path) << text;
+    return path;
+}
+
+} // namespace
+
+// A broken file is reported as ringside-sim reports it and leaves what was shown alone.
+TEST(LoadScenarioFile, ErrorKeepsTheModel) {
+    Model m;
+    load_scenario_text(m, kScenario, "before");
+    const uint64_t events = m.timeline.event_count();
+    const std::string path = write_temp("broken.scn", "vm arch=x86_64 kernel=6.1\n"
+                                                      "vcpu 0\n"
+                                                      "harvest 0\n");
+    EXPECT_FALSE(load_scenario_file(m, path));
+    EXPECT_EQ(m.load_error, path + ":3:9: error: vCPU 0 has no dirty ring");
+    EXPECT_EQ(m.title, "before");
+    EXPECT_EQ(m.timeline.event_count(), events);
+    EXPECT_FALSE(load_scenario_file(m, path + ".missing"));
+    EXPECT_EQ(m.load_error, path + ".missing: cannot open the scenario file");
+}
+
+// A failed expectation is reported, and the whole file still loads.
+TEST(LoadScenarioFile, FailedExpectLoadsAndReports) {
+    Model m;
+    const std::string path = write_temp("expect.scn", "vm arch=x86_64 kernel=6.1\n"
+                                                      "check DIRTY_LOG_RING\n"
+                                                      "expect 0\n"
+                                                      "vcpu 0\n");
+    EXPECT_TRUE(load_scenario_file(m, path));
+    // x86 advertises the largest ring in bytes: 65536 entries (KVM_DIRTY_RING_MAX_ENTRIES) * 16.
+    EXPECT_EQ(m.load_error, path + ":3: expected '0', got '1048576'");
+    ASSERT_EQ(m.console.size(), 3u);
+    EXPECT_EQ(m.console[2].command, "vcpu 0");
+}
+
+// --steps N: only the first N commands (expect lines do not count).
+TEST(LoadScenarioFile, FirstCommands) {
+    Model m;
+    const std::string path = write_temp("steps.scn", "vm arch=x86_64 kernel=6.1\n"
+                                                     "check DIRTY_LOG_RING\n"
+                                                     "expect 1048576\n"
+                                                     "vcpu 0\n"
+                                                     "vcpu 1\n");
+    EXPECT_TRUE(load_scenario_file(m, path, 3));
+    EXPECT_EQ(m.load_error, "");
+    ASSERT_EQ(m.console.size(), 3u);
+    EXPECT_EQ(m.console[2].command, "vcpu 0");
+    EXPECT_EQ(m.cursor, m.timeline.event_count());
 }
