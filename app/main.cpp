@@ -53,7 +53,15 @@ void save_history(const Model& m) {
         out << m.history[i] << '\n';
 }
 
-float g_content_scale = 1; // the window's content scale, as GLFW last reported it
+float g_content_scale = 1;      // the window's content scale, as GLFW last reported it
+std::vector<int> g_key_presses; // keys pressed (or repeating) since the last frame
+
+// Installed before ImGui's own callbacks, which chain to it.
+void on_key(GLFWwindow*, int key, int, int action, int) {
+    if (action == GLFW_PRESS ||
+        (action == GLFW_REPEAT && key != GLFW_KEY_SPACE && key != GLFW_KEY_F5))
+        g_key_presses.push_back(key);
+}
 
 // The glyphs the UI uses beyond ASCII: Latin-1, dashes and quotes, arrows, ≥ and ×.
 const ImWchar kGlyphs[] = {0x0020, 0x00FF, 0x2010, 0x206F, 0x2190, 0x21FF, 0x2200, 0x22FF, 0};
@@ -141,18 +149,24 @@ void draw_frame(Model& m, Ui& ui, int w, int h) {
     panel("Bitmaps", left_w + mid_w, top + body_h * 0.6f, right_w, body_h * 0.4f, draw_bitmaps);
     panel("Timeline", 0, top + body_h, W, bottom_h, draw_timeline);
 
-    // Keyboard: the presenter's remote control.
-    // (ImGui 1.86 indexes keys by the backend's codes: GLFW's.)
-    if (!ImGui::GetIO().WantTextInput) {
-        if (ImGui::IsKeyPressed(GLFW_KEY_SPACE, false))
-            a.play = !m.playing;
-        if (ImGui::IsKeyPressed(GLFW_KEY_RIGHT) && m.cursor < m.timeline.event_count())
-            a.seek = m.cursor + 1;
-        if (ImGui::IsKeyPressed(GLFW_KEY_LEFT) && m.cursor > 0)
-            a.seek = m.cursor - 1;
+    // Keyboard: the presenter's remote control (clickers send Page Up / Page Down). Presses come
+    // from our own GLFW callback's queue, so one shorter than a frame is never lost.
+    const bool typing = ImGui::GetIO().WantTextInput;
+    for (const int key : g_key_presses) {
+        const uint64_t at = a.seek ? *a.seek : m.cursor;
+        if (key == GLFW_KEY_F5)
+            a.toggle_presenter = !a.toggle_presenter;
+        else if (typing)
+            continue;
+        else if (key == GLFW_KEY_SPACE)
+            a.play = !(a.play ? *a.play : m.playing);
+        else if ((key == GLFW_KEY_RIGHT || key == GLFW_KEY_PAGE_DOWN) &&
+                 at < m.timeline.event_count())
+            a.seek = at + 1;
+        else if ((key == GLFW_KEY_LEFT || key == GLFW_KEY_PAGE_UP) && at > 0)
+            a.seek = at - 1;
     }
-    if (ImGui::IsKeyPressed(GLFW_KEY_F5, false))
-        a.toggle_presenter = true;
+    g_key_presses.clear();
     if (m.presenter) { // a spotlight on the mouse
         const ImVec2 mp = ImGui::GetMousePos();
         ImGui::GetForegroundDrawList()->AddCircle(mp, 40, IM_COL32(255, 220, 0, 200), 48, 4);
@@ -257,6 +271,7 @@ int main(int argc, char** argv) {
     build_fonts(font_size);
     apply_theme(m.presenter ? Theme::Contrast : ui.theme);
     set_ui_scale(dpi);
+    glfwSetKeyCallback(win, on_key);
     ImGui_ImplGlfw_InitForOpenGL(win, true);
     ImGui_ImplOpenGL3_Init("#version 330 core");
 
@@ -268,7 +283,17 @@ int main(int argc, char** argv) {
     std::vector<double> frame_ms;
     if (o.bench_frames > 0)
         seek(m, 0);
+    // When nothing moves the app sleeps until the next input: no redraws at 60 fps on a
+    // presenter's laptop. After any input a few frames let ImGui settle its layout.
+    const bool headless = !o.screenshot.empty() || o.bench_frames > 0;
+    int settle = 3;
     while (!glfwWindowShouldClose(win)) {
+        const bool moving = m.playing || transition(m) < 1 || change_glow(m) > 0;
+        if (!headless && !moving && settle <= 0) {
+            glfwWaitEvents();
+            settle = 3;
+        }
+        --settle;
         const auto frame_start = std::chrono::steady_clock::now();
         glfwPollEvents();
         if (m.presenter != presenter_was || g_content_scale != dpi) {
