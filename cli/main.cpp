@@ -1,5 +1,8 @@
 // ringside-sim: the headless front end to Ringside's engine.
 #include "dry_run.hpp"
+#include "ordering/litmus_check.hpp"
+#include "ordering/litmus_parser.hpp"
+#include "ordering/litmus_print.hpp"
 #include "scenario/runner.hpp"
 
 #include <CLI/CLI.hpp>
@@ -175,6 +178,35 @@ int print_caps(const std::string& arch, const std::string& kernel, const std::st
     return 0;
 }
 
+// ringside-sim litmus: herd7's verdict on each litmus test, or its whole output block.
+int check_litmus_files(const std::vector<std::string>& files, bool herd,
+                       const std::string& model_name) {
+    int status = 0;
+    for (const std::string& f : files) {
+        try {
+            const ordering::Test test = ordering::load_litmus(f);
+            ordering::Model model = ordering::default_model(test);
+            if (model_name == "tso")
+                model = ordering::Model::Tso;
+            else if (model_name == "armv8")
+                model = ordering::Model::Armv8;
+            const ordering::CheckResult r = ordering::check_litmus(test, model);
+            if (herd)
+                std::cout << ordering::herd_report(test, r);
+            else
+                std::cout << ordering::observation_line(test, r) << '\n';
+        } catch (const ordering::LitmusError& e) {
+            std::cout << f;
+            if (e.line > 0)
+                std::cout << ':' << e.line;
+            std::cout << ": error: " << e.what() << '\n';
+            status = 2;
+        }
+        std::cout.flush();
+    }
+    return status;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -229,6 +261,31 @@ CAP: DIRTY_LOG_RING, DIRTY_LOG_RING_ACQ_REL, DIRTY_LOG_RING_WITH_BITMAP,
     caps->add_option("--page", caps_page, "4K, 16K or 64K (arm64, loongarch)");
     caps->add_flag("--json", caps_json, "print JSON");
 
+    auto* litmus = app.add_subcommand(
+        "litmus", "Check litmus tests (herd's AArch64 and X86 syntax) exhaustively against "
+                  "x86-TSO or ARMv8;\nprint herd7's verdict line, "
+                  "Observation NAME Always|Sometimes|Never P N, per file.\n"
+                  "Exit status: 0 all files checked, 2 an error (FILE:LINE: error: ...).");
+    std::vector<std::string> litmus_files;
+    bool litmus_herd = false;
+    std::string litmus_model;
+    litmus->add_option("FILE", litmus_files, "litmus files (.litmus)")->required();
+    litmus->add_flag("--herd", litmus_herd,
+                     "print herd7's whole output block (without its Time and Hash lines)");
+    litmus
+        ->add_option("--model", litmus_model,
+                     "tso (x86tso.cat) or armv8 (aarch64.cat); default: X86 tests tso, "
+                     "AArch64 tests armv8")
+        ->check(CLI::IsMember({"tso", "armv8"}));
+    litmus->footer(R"(P counts the allowed executions whose final state satisfies the condition's
+proposition, N those whose does not (herd7 counts executions, not states). Checked
+as the other model, an AArch64 test's full DMB is an MFENCE and its other barriers and
+acquire/release add nothing to TSO; an X86 test's MFENCE is a full DMB.
+Instructions: AArch64 LDR, STR (W and X), LDAR, LDAPR, STLR, DMB ISH|ISHST|ISHLD|SY|ST|LD
+(and OSH*), ISB, MOV, EOR, ADD, CMP, B.EQ, B.NE, CBZ, CBNZ, B, labels; addressing [Xn],
+[Xn,Xm], [Xn,Wm,SXTW], [Xn,#imm]. X86 MOV to and from [x], MOV of $N and registers,
+MFENCE. Anything else is an error.)");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
@@ -243,6 +300,8 @@ CAP: DIRTY_LOG_RING, DIRTY_LOG_RING_ACQ_REL, DIRTY_LOG_RING_WITH_BITMAP,
     }
     if (*run)
         return run_files(files, json, trace);
+    if (*litmus)
+        return check_litmus_files(litmus_files, litmus_herd, litmus_model);
     if (*caps)
         return print_caps(caps_arch, caps_kernel, caps_pml, caps_page, caps_json);
     return 2;
