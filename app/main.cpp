@@ -98,7 +98,9 @@ void draw_frame(Model& m, Ui& ui, int w, int h) {
     const float W = float(w), H = float(h);
     const float top = ImGui::GetFrameHeight() * 1.6f;
     const float bottom_h = H * 0.26f;
-    const float left_w = W * 0.30f, right_w = W * 0.30f, mid_w = W - left_w - right_w;
+    // Presenter fonts are twice as big: the capability names need the right column wider.
+    const float left_w = W * (m.presenter ? 0.26f : 0.30f),
+                right_w = W * (m.presenter ? 0.37f : 0.30f), mid_w = W - left_w - right_w;
     const float body_h = H - top - bottom_h;
     auto panel = [&](const char* name, float x, float y, float pw, float ph, auto draw) {
         ImGui::SetNextWindowPos(ImVec2(x, y));
@@ -107,6 +109,10 @@ void draw_frame(Model& m, Ui& ui, int w, int h) {
         // then shades each pixel once, not twice (half the frame time at 1920x1080).
         if (ImGui::Begin(name, nullptr, fixed | ImGuiWindowFlags_NoBackground))
             draw(m, a, ui);
+        // Without backgrounds (and in presenter mode without title bars) a hairline tells the
+        // panels apart.
+        ImGui::GetBackgroundDrawList()->AddRect(ImVec2(x, y), ImVec2(x + pw, y + ph),
+                                                ImGui::GetColorU32(ImGuiCol_Border));
         ImGui::End();
     };
     // The header: what is on screen, and the keys.

@@ -25,8 +25,10 @@ void cap_rows(const std::vector<CapRow>& rows, const std::vector<CapRow>* compar
                            ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerH |
                                ImGuiTableFlags_SizingStretchProp))
         return;
-    ImGui::TableSetupColumn("capability", ImGuiTableColumnFlags_WidthStretch, 2.2f);
-    ImGui::TableSetupColumn("check", ImGuiTableColumnFlags_WidthStretch, 1.0f);
+    ImGui::TableSetupColumn("capability", ImGuiTableColumnFlags_WidthFixed,
+                            ImGui::CalcTextSize("DIRTY_LOG_RING_WITH_BITMAP").x);
+    ImGui::TableSetupColumn("check", ImGuiTableColumnFlags_WidthFixed,
+                            ImGui::CalcTextSize("1048576").x);
     ImGui::TableSetupColumn("enable now", ImGuiTableColumnFlags_WidthStretch, 1.0f);
     ImGui::TableHeadersRow();
     for (size_t i = 0; i < rows.size(); ++i) {

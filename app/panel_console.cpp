@@ -61,6 +61,13 @@ void draw_console(const Model& m, Actions& a, Ui& ui) {
         ImGui::SameLine();
         ImGui::TextDisabled("=>");
         ImGui::SameLine();
+        // A result that does not fit after its command goes on the next line, not broken up.
+        const std::string shown = e.error ? "error: " + e.result : e.result;
+        const bool below = ImGui::CalcTextSize(shown.c_str()).x > ImGui::GetContentRegionAvail().x;
+        if (below) {
+            ImGui::NewLine();
+            ImGui::Indent();
+        }
         if (e.error) {
             ImGui::PushStyleColor(ImGuiCol_Text, error_colour(t));
             ImGui::TextWrapped("error: %s", e.result.c_str());
@@ -70,6 +77,8 @@ void draw_console(const Model& m, Actions& a, Ui& ui) {
             result_text(e.result, t);
             ImGui::PopTextWrapPos();
         }
+        if (below)
+            ImGui::Unindent();
         if (!e.reason.empty()) {
             ImGui::Indent();
             ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));

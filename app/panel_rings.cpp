@@ -81,7 +81,10 @@ void draw_rings(const Model& m, Actions& a, Ui& ui) {
         ui.texture_frame[key] = m.cursor_changed_frame + 1;
     }
     const ImVec2 o = ImGui::GetCursorScreenPos();
-    for (uint64_t v = 0; v < nv; ++v) {
+    // Rows thinner than the text are labelled every few rows.
+    const uint64_t label_every =
+        std::max<uint64_t>(1, uint64_t(std::ceil(ImGui::GetFontSize() * 0.9f / row_h)));
+    for (uint64_t v = 0; v < nv; v += label_every) {
         char label[16];
         std::snprintf(label, sizeof label, "%u", kvm->vcpus[v].vcpu_id);
         dl->AddText(ImVec2(o.x, o.y + float(v) * row_h), ImGui::GetColorU32(ImGuiCol_Text), label);
