@@ -186,6 +186,8 @@ void apply(Model& m, const Actions& a) {
         if (m.playing && m.cursor >= m.timeline.event_count())
             seek(m, 0);
     }
+    if (a.speed)
+        m.events_per_second = std::clamp(*a.speed, 0.5f, 2000.0f);
     if (a.focus_vcpu)
         m.focused_vcpu = *a.focus_vcpu;
     if (a.select_event)

@@ -59,6 +59,7 @@ struct Actions {
     std::vector<std::string> commands; // scenario-language lines to run, in order
     std::optional<uint64_t> seek;      // show the state after this many events
     std::optional<bool> play;
+    std::optional<float> speed; // events per second while playing
     std::optional<uint32_t> focus_vcpu;
     std::optional<uint64_t> select_event;
     bool toggle_presenter = false;

@@ -1,4 +1,4 @@
-// Timeline: the event log with play, pause, step and scrub; each event names the kernel
+// Timeline: the event log with play, pause, step, speed and scrub; each event names the kernel
 // function it mirrors, with the engine's explanation.
 #include "panels.hpp"
 
@@ -24,6 +24,12 @@ void draw_timeline(const Model& m, Actions& a, Ui& ui) {
     ImGui::SameLine();
     if (ImGui::Button(">|"))
         a.seek = n;
+    ImGui::SameLine();
+    float speed = m.events_per_second;
+    ImGui::SetNextItemWidth(ImGui::GetFontSize() * 9);
+    if (ImGui::SliderFloat("##speed", &speed, 0.5f, 2000.0f, "%.1f events/s",
+                           ImGuiSliderFlags_Logarithmic))
+        a.speed = speed;
     ImGui::SameLine();
     uint64_t pos = m.cursor;
     const uint64_t zero = 0;

@@ -256,3 +256,25 @@ TEST(LoadScenarioFile, FirstCommands) {
     EXPECT_EQ(m.console[2].command, "vcpu 0");
     EXPECT_EQ(m.cursor, m.timeline.event_count());
 }
+
+// Playback advances events_per_second events a second of animation time (60 frames).
+TEST(Playback, SpeedAndEnd) {
+    Model m;
+    load_scenario_text(m, kScenario, "t");
+    Actions a;
+    a.seek = 0;
+    a.play = true;
+    a.speed = 30;
+    apply(m, a);
+    for (int f = 0; f < 60; ++f)
+        tick(m, 1.0 / 60.0);
+    EXPECT_EQ(m.cursor, 30u);
+    Actions fast;
+    fast.speed = 1e9f; // clamped to 2000
+    apply(m, fast);
+    EXPECT_EQ(m.events_per_second, 2000.0f);
+    for (int f = 0; f < 600 && m.playing; ++f)
+        tick(m, 1.0 / 60.0);
+    EXPECT_FALSE(m.playing);
+    EXPECT_EQ(m.cursor, m.timeline.event_count());
+}
