@@ -91,9 +91,7 @@ ThreadOrder armv8_thread_order(const ThreadRun& run) {
     return o;
 }
 
-bool armv8_allows(const Execution& x, const std::vector<const ThreadOrder*>& order) {
-    if (!sc_per_location(x, order)) // internal
-        return false;
+Relation armv8_ob(const Execution& x, const std::vector<const ThreadOrder*>& order) {
     const int n = static_cast<int>(x.events.size());
     Relation ob(n);
     add_thread_rows(x, order, &ThreadOrder::local, ob);
@@ -114,7 +112,12 @@ bool armv8_allows(const Execution& x, const std::vector<const ThreadOrder*>& ord
                         ob.add(base + __builtin_ctzll(m), w);
         }
     }
-    return ob.acyclic(); // irreflexive ob (ob is transitive) as external
+    return ob;
+}
+
+bool armv8_allows(const Execution& x, const std::vector<const ThreadOrder*>& order) {
+    // internal, then irreflexive ob (ob is transitive) as external
+    return sc_per_location(x, order) && armv8_ob(x, order).acyclic();
 }
 
 } // namespace ringside::ordering

@@ -38,13 +38,15 @@ ThreadOrder tso_thread_order(const ThreadRun& run) {
     return o;
 }
 
-bool tso_allows(const Execution& x, const std::vector<const ThreadOrder*>& order) {
-    if (!sc_per_location(x, order)) // uniproc
-        return false;
+Relation tso_ghb(const Execution& x, const std::vector<const ThreadOrder*>& order) {
     Relation ghb(static_cast<int>(x.events.size()));
     add_thread_rows(x, order, &ThreadOrder::local, ghb);
     add_com(x, kRfe | kCoi | kCoe | kFri | kFre, ghb);
-    return ghb.acyclic(); // as tso
+    return ghb;
+}
+
+bool tso_allows(const Execution& x, const std::vector<const ThreadOrder*>& order) {
+    return sc_per_location(x, order) && tso_ghb(x, order).acyclic(); // uniproc, as tso
 }
 
 } // namespace ringside::ordering

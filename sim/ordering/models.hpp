@@ -31,6 +31,11 @@ struct ThreadOrder {
 ThreadOrder tso_thread_order(const ThreadRun& run);
 ThreadOrder armv8_thread_order(const ThreadRun& run);
 
+// The orders each model requires to be acyclic: x86tso.cat's ghb (ppo | mfence | rfe | fr | co)
+// and aarch64.cat's ob (before transitive closure). A view linearises them into a sequence of
+// steps: each write becoming visible, each read being satisfied.
+Relation tso_ghb(const Execution& x, const std::vector<const ThreadOrder*>& order);
+Relation armv8_ob(const Execution& x, const std::vector<const ThreadOrder*>& order);
 // Whether the model allows a candidate; order[t] is for the run thread t makes in it.
 bool tso_allows(const Execution& x, const std::vector<const ThreadOrder*>& order);
 bool armv8_allows(const Execution& x, const std::vector<const ThreadOrder*>& order);
