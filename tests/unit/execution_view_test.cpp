@@ -1,5 +1,6 @@
 // Allowed executions made to be shown: the sequence of steps, the edges, the outcome.
 #include "ordering/execution_view.hpp"
+#include "ordering/kernel_programs.hpp"
 #include "ordering/litmus_parser.hpp"
 
 #include <gtest/gtest.h>
@@ -107,4 +108,59 @@ exists (0:EAX=0 /\ 1:EAX=0)
               "P1: MOV EAX,[x] — reads x = 0, the initial value\n"
               "P0: MOV [x],$1 — x = 1 leaves P0's store buffer: every CPU sees it\n"
               "P1: MOV [y],$1 — y = 1 leaves P1's store buffer: every CPU sees it\n");
+}
+
+namespace {
+
+// The verdict for a kernel-primitive program rendered for an architecture, under its model.
+bool bad_allowed(const KernelProgram& p, Arch arch) {
+    const RenderedProgram r = render(p, arch);
+    const ringside::ordering::Test t = parse_litmus(r.litmus, p.name + ".litmus");
+    return check_litmus(t, arch == Arch::X86 ? Model::Tso : Model::Armv8).positive > 0;
+}
+
+} // namespace
+
+// ordering.md: the publish race needs arm64 and a plain harvester (MP + DMB ISHST, plain reads:
+// allowed); an acquire fixes it unless the kernel drops its smp_wmb; x86 never shows it.
+TEST(KernelPrograms, RingPublish) {
+    EXPECT_TRUE(bad_allowed(ring_publish(false, true), Arch::AArch64));
+    EXPECT_FALSE(bad_allowed(ring_publish(true, true), Arch::AArch64));
+    EXPECT_TRUE(bad_allowed(ring_publish(true, false), Arch::AArch64));
+    EXPECT_FALSE(bad_allowed(ring_publish(false, true), Arch::X86));
+}
+
+// The reset race is load buffering: a plain RESET store may pass QEMU's read of the offset on
+// arm64; a store-release keeps it after (with KVM's acquire and its if); TSO forbids LB.
+TEST(KernelPrograms, RingReset) {
+    EXPECT_TRUE(bad_allowed(ring_reset(false), Arch::AArch64));
+    EXPECT_FALSE(bad_allowed(ring_reset(true), Arch::AArch64));
+    EXPECT_FALSE(bad_allowed(ring_reset(false), Arch::X86));
+}
+
+// The spec's table for the classic shapes, rendered from the same primitives.
+TEST(KernelPrograms, Classics) {
+    const std::vector<KernelProgram> c = classic_programs();
+    ASSERT_EQ(c.size(), 4u);
+    // MP: TSO forbidden, ARMv8 allowed. SB: allowed on both. SB+mbs: forbidden on both.
+    // LB: TSO forbidden, ARMv8 allowed.
+    const bool arm[] = {true, true, false, true}, x86[] = {false, true, false, false};
+    for (size_t i = 0; i < c.size(); ++i) {
+        EXPECT_EQ(bad_allowed(c[i], Arch::AArch64), arm[i]) << c[i].name;
+        EXPECT_EQ(bad_allowed(c[i], Arch::X86), x86[i]) << c[i].name;
+    }
+}
+
+// Each instruction knows the primitive it came from: smp_wmb is DMB ISHST on arm64 and nothing
+// on x86.
+TEST(KernelPrograms, Mapping) {
+    const KernelProgram p = ring_publish(true, true);
+    const RenderedProgram arm = render(p, Arch::AArch64), x86 = render(p, Arch::X86);
+    EXPECT_NE(arm.litmus.find("DMB ISHST"), std::string::npos);
+    EXPECT_NE(arm.litmus.find("LDAR W0"), std::string::npos);
+    EXPECT_EQ(x86.litmus.find("DMB"), std::string::npos);
+    ASSERT_EQ(arm.from[0].size(), 5u); // MOV+STR, DMB, MOV+STR
+    EXPECT_EQ(arm.from[0][2], 1);      // the DMB is the smp_wmb
+    ASSERT_EQ(x86.from[0].size(), 2u);
+    EXPECT_EQ(x86.from[0][1], 2);
 }
