@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <sstream>
 
 using namespace ringside;
 using namespace ringside::app;
@@ -88,6 +89,8 @@ struct Options {
     bool presenter = false;
     int bench_frames = 0;
     std::vector<std::string> commands;
+    std::string view = "machine";
+    std::string ordering; // program[,x86][,acqrel][,no-wmb][,bad]
 };
 
 void draw_frame(Model& m, Ui& ui, int w, int h) {
@@ -129,7 +132,13 @@ void draw_frame(Model& m, Ui& ui, int w, int h) {
                 m.presenter ? "" : "   ·   space play/pause, ←/→ step, F5 presenter");
     if (!m.presenter) { // the view settings, at the right
         const float combo_w = ImGui::GetFontSize() * 6.5f;
-        ImGui::SameLine(W - combo_w - ImGui::GetFontSize() * 17);
+        ImGui::SameLine(W - combo_w - ImGui::GetFontSize() * 24);
+        OrderingState ord = m.ordering;
+        if (ImGui::Button(ord.shown ? "machine view" : "memory order")) {
+            ord.shown = !ord.shown;
+            a.ordering = ord;
+        }
+        ImGui::SameLine();
         bool reduce = m.reduce_motion;
         if (ImGui::Checkbox("reduce motion", &reduce))
             a.reduce_motion = reduce;
@@ -149,11 +158,15 @@ void draw_frame(Model& m, Ui& ui, int w, int h) {
     ImGui::End();
     panel("Console", 0, top, left_w, body_h * 0.62f, draw_console);
     panel("vCPUs", 0, top + body_h * 0.62f, left_w, body_h * 0.38f, draw_vcpus);
-    panel("Guest memory", left_w, top, mid_w, body_h * 0.5f, draw_memory);
-    panel("Rings", left_w, top + body_h * 0.5f, mid_w, body_h * 0.5f, draw_rings);
-    panel("Capabilities", left_w + mid_w, top, right_w, body_h * 0.6f, draw_caps);
-    panel("Bitmaps", left_w + mid_w, top + body_h * 0.6f, right_w, body_h * 0.4f, draw_bitmaps);
-    panel("Timeline", 0, top + body_h, W, bottom_h, draw_timeline);
+    if (m.ordering.shown) { // the memory-order view takes the machine's place
+        panel("Memory order", left_w, top, W - left_w, H - top, draw_ordering);
+    } else {
+        panel("Guest memory", left_w, top, mid_w, body_h * 0.5f, draw_memory);
+        panel("Rings", left_w, top + body_h * 0.5f, mid_w, body_h * 0.5f, draw_rings);
+        panel("Capabilities", left_w + mid_w, top, right_w, body_h * 0.6f, draw_caps);
+        panel("Bitmaps", left_w + mid_w, top + body_h * 0.6f, right_w, body_h * 0.4f, draw_bitmaps);
+    }
+    panel("Timeline", 0, top + body_h, m.ordering.shown ? left_w : W, bottom_h, draw_timeline);
 
     // Keyboard: the presenter's remote control (clickers send Page Up / Page Down). Presses come
     // from our own GLFW callback's queue, so one shorter than a frame is never lost.
@@ -166,8 +179,15 @@ void draw_frame(Model& m, Ui& ui, int w, int h) {
             continue;
         else if (key == GLFW_KEY_SPACE)
             a.play = !(a.play ? *a.play : m.playing);
-        else if ((key == GLFW_KEY_RIGHT || key == GLFW_KEY_PAGE_DOWN) &&
-                 at < m.timeline.event_count())
+        else if (m.ordering.shown && (key == GLFW_KEY_RIGHT || key == GLFW_KEY_PAGE_DOWN ||
+                                      key == GLFW_KEY_LEFT || key == GLFW_KEY_PAGE_UP)) {
+            // The memory-order view steps through its execution instead.
+            OrderingState o = a.ordering ? *a.ordering : m.ordering;
+            o.step =
+                std::max(0, o.step + (key == GLFW_KEY_RIGHT || key == GLFW_KEY_PAGE_DOWN ? 1 : -1));
+            a.ordering = o;
+        } else if ((key == GLFW_KEY_RIGHT || key == GLFW_KEY_PAGE_DOWN) &&
+                   at < m.timeline.event_count())
             a.seek = at + 1;
         else if ((key == GLFW_KEY_LEFT || key == GLFW_KEY_PAGE_UP) && at > 0)
             a.seek = at - 1;
@@ -181,6 +201,38 @@ void draw_frame(Model& m, Ui& ui, int w, int h) {
     apply(m, a);
     if (m.history.size() != before)
         save_history(m);
+}
+
+// --ordering publish,acqrel,bad: a program and its switches, for screenshots and lessons.
+bool parse_ordering(const std::string& text, OrderingState* s) {
+    static const char* names[] = {"publish", "reset", "mp", "sb", "sb-mb", "lb"};
+    std::stringstream in(text);
+    std::string item;
+    bool first = true, bad = false;
+    while (std::getline(in, item, ',')) {
+        if (first) {
+            const auto it = std::find(std::begin(names), std::end(names), item);
+            if (it == std::end(names))
+                return false;
+            s->program = int(it - std::begin(names));
+            first = false;
+        } else if (item == "x86") {
+            s->arm64 = false;
+        } else if (item == "acqrel") {
+            s->acqrel = true;
+        } else if (item == "no-wmb") {
+            s->kernel_wmb = false;
+        } else if (item == "bad") {
+            bad = true;
+        } else {
+            return false;
+        }
+    }
+    if (bad) {
+        s->execution = -1; // resolved by the view: the first bad execution, every step taken
+        s->step = 1000;
+    }
+    return !first;
 }
 
 bool write_png(const std::string& path, int w, int h) {
@@ -209,6 +261,10 @@ int main(int argc, char** argv) {
     cli.add_flag("--presenter", o.presenter, "presenter mode: large fonts, no chrome");
     cli.add_option("--command", o.commands,
                    "run this command after the scenario, as if typed in the console (repeatable)");
+    cli.add_option("--view", o.view, "machine (default) or memory-order");
+    cli.add_option("--ordering", o.ordering,
+                   "memory-order view: publish|reset|mp|sb|sb-mb|lb, then any of ,x86 ,acqrel "
+                   ",no-wmb ,bad (show a bad execution, all steps taken)");
     cli.add_option("--bench-frames", o.bench_frames,
                    "render N frames, stepping one event a frame, and print the median and p99 "
                    "frame time");
@@ -234,6 +290,16 @@ int main(int argc, char** argv) {
     if (!o.scenario.empty() && !load_scenario_file(m, o.scenario, o.steps))
         std::cerr << "ringside: " << m.load_error << " (showing the default scenario)\n";
     m.presenter = o.presenter;
+    if (o.view != "machine" && o.view != "memory-order") {
+        std::cerr << "ringside: error: --view must be machine or memory-order\n";
+        return 2;
+    }
+    m.ordering.shown = o.view == "memory-order" || !o.ordering.empty();
+    if (!o.ordering.empty() && !parse_ordering(o.ordering, &m.ordering)) {
+        std::cerr << "ringside: error: --ordering: unknown program or option in '" << o.ordering
+                  << "'\n";
+        return 2;
+    }
     if (!o.commands.empty()) {
         Actions typed;
         typed.commands = o.commands;

@@ -196,6 +196,10 @@ void apply(Model& m, const Actions& a) {
         m.presenter = !m.presenter;
     if (a.reduce_motion)
         m.reduce_motion = *a.reduce_motion;
+    if (a.ordering && *a.ordering != m.ordering) {
+        m.ordering = *a.ordering;
+        m.ordering_changed_frame = m.frame;
+    }
 }
 
 void tick(Model& m, double dt) {

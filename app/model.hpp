@@ -36,6 +36,19 @@ enum class PageState : uint8_t {
 };
 const char* page_state_name(PageState s);
 
+// The Memory order view: which program, on which architecture, which execution, how far the
+// step-through has got.
+struct OrderingState {
+    bool shown = false;     // replaces the machine view (guest memory, rings, ...)
+    int program = 0;        // 0 the ring's publish handshake, 1 its reset, then the classic shapes
+    bool arm64 = true;      // else x86_64
+    bool acqrel = false;    // QEMU harvests with acquire/release (order=acqrel), else plain
+    bool kernel_wmb = true; // kvm_dirty_ring_push keeps its smp_wmb (false: patch=no-wmb)
+    int execution = 0;      // which allowed execution
+    int step = 0;           // steps of it taken so far
+    bool operator==(const OrderingState&) const = default;
+};
+
 struct Model {
     scenario::Timeline timeline;
     std::string title = "default scenario";
@@ -53,6 +66,8 @@ struct Model {
     uint32_t focused_vcpu = 0;
     bool presenter = false;
     bool reduce_motion = false;
+    OrderingState ordering;
+    uint64_t ordering_changed_frame = 0;
 };
 
 struct Actions {
@@ -64,6 +79,7 @@ struct Actions {
     std::optional<uint64_t> select_event;
     bool toggle_presenter = false;
     std::optional<bool> reduce_motion;
+    std::optional<OrderingState> ordering;
 };
 
 // Runs one scenario-language line at the end of the timeline and shows its result.

@@ -50,6 +50,15 @@ void draw_rings(const Model& m, Actions& a, Ui& ui) {
                                                         : "no dirty ring: this VM uses the bitmap");
         return;
     }
+    // The ring is shared memory between KVM and QEMU: the memory-order view shows why arm64
+    // needs acquire/release for it.
+    if (ImGui::SmallButton("why does arm64 need ACQ_REL?")) {
+        OrderingState o = m.ordering;
+        o.shown = true;
+        o.program = 0;
+        o.arm64 = true;
+        a.ordering = o;
+    }
     legend_swatch(entry_colour(0, t), "00 free", true);
     legend_swatch(entry_colour(1, t), "01 dirty (KVM pushed)");
     legend_swatch(entry_colour(2, t), "1X harvested (userspace)");

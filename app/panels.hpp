@@ -59,6 +59,7 @@ void draw_memory(const Model& m, Actions& a, Ui& ui);
 void draw_rings(const Model& m, Actions& a, Ui& ui);
 void draw_bitmaps(const Model& m, Actions& a, Ui& ui);
 void draw_timeline(const Model& m, Actions& a, Ui& ui);
+void draw_ordering(const Model& m, Actions& a, Ui& ui);
 
 // Shared bits of presentation (widgets.cpp).
 void result_text(const std::string& result, Theme t); // errnos in the error colour

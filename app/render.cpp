@@ -43,6 +43,11 @@ void record_panel(const char* name) {
     layout()["panels"][name] = {{"x", p.x}, {"y", p.y}, {"w", s.x}, {"h", s.y}};
 }
 
+void record_item(const char* name) {
+    const ImVec2 a = ImGui::GetItemRectMin(), b = ImGui::GetItemRectMax();
+    layout()["items"][name] = {{"x", a.x}, {"y", a.y}, {"w", b.x - a.x}, {"h", b.y - a.y}};
+}
+
 void record_grid(const std::string& name, const GridGeometry& g) {
     layout()["grids"][name] = {{"x", g.x},
                                {"y", g.y},

@@ -45,6 +45,8 @@ struct GridGeometry {
 // Where panels and grids were drawn this frame (written by --layout).
 nlohmann::json& layout();
 void record_panel(const char* name);
+// The last item drawn (a line of text, a button), by name.
+void record_item(const char* name);
 void record_grid(const std::string& name, const GridGeometry& g);
 
 } // namespace ringside::app

@@ -114,7 +114,8 @@ RenderedProgram render(const KernelProgram& p, Arch arch) {
                 break;
             case K::EndIf:
                 if (arm && !open.empty()) {
-                    emit("LC" + std::to_string(t) + std::to_string(open.back()) + ":", i);
+                    // A label is no instruction: it has no entry in `from`.
+                    rows[t].push_back("LC" + std::to_string(t) + std::to_string(open.back()) + ":");
                     open.pop_back();
                 }
                 break;

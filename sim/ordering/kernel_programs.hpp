@@ -49,8 +49,9 @@ struct KernelProgram {
     std::vector<RegIs> bad;
 };
 
-// The litmus text of a program for an architecture, and the primitive each instruction line
-// came from (lines[t][i]: the index into threads[t].code, for every instruction of thread t).
+// The litmus text of a program for an architecture, and the primitive each instruction came
+// from (from[t][i]: the index into threads[t].code of instruction i of thread t, as the parser
+// numbers them: labels are not instructions).
 struct RenderedProgram {
     std::string litmus;
     std::vector<std::vector<int>> from;

@@ -9,6 +9,7 @@ DIRTY = (230, 159, 0)        # orange: dirty in a ring / entry 01
 ARMED = (0, 114, 178)        # blue: armed, next write logged
 BITMAP = (213, 94, 0)        # vermillion: dirty in the bitmap
 ERROR = (255, 120, 60)       # errno text in the dark theme
+OK = (80, 210, 150)          # success text in the dark theme
 
 failures = []
 
@@ -81,6 +82,20 @@ typed = read_png(out + "/typed.png")
 typed_lay = json.load(open(out + "/typed.json"))
 expect(count_colour(typed, typed_lay["panels"]["console"], ERROR) > 20,
        "a malformed typed command shows its error inline")
+
+# 5. The memory-order view (ordering.md): the ring's publish handshake with a plain harvester
+# is allowed to go wrong on arm64 (MP + DMB ISHST, plain reads); with acquire/release it is
+# forbidden, and on x86 (TSO) it is forbidden. The verdict line says so in its colour.
+for name, bad_verdict in (("order-bad", True), ("order-acqrel", False), ("order-x86", False)):
+    img = read_png(out + "/%s.png" % name)
+    lay = json.load(open(out + "/%s.json" % name))
+    expect("ordering" in lay["panels"], "%s: the memory-order panel was drawn" % name)
+    box = lay["items"]["ordering verdict"]
+    errors, oks = count_colour(img, box, ERROR), count_colour(img, box, OK)
+    if bad_verdict:
+        expect(errors > 20 and oks == 0, "%s: the verdict says allowed, in the error colour" % name)
+    else:
+        expect(oks > 20 and errors == 0, "%s: the verdict says forbidden, in the ok colour" % name)
 
 print("GUI checks:", "FAILED" if failures else "all passed")
 sys.exit(1 if failures else 0)

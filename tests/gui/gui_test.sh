@@ -29,4 +29,7 @@ test -s "$out/missing.png"
 shot typed --command "vcpu 7" --command "enable BOGUS"
 grep -qx "vcpu 7" "$out/state/ringside/history"
 grep -qx "enable BOGUS" "$out/state/ringside/history"
+shot order-bad --ordering publish,bad
+shot order-acqrel --ordering publish,acqrel,bad
+shot order-x86 --ordering publish,x86,bad
 python3 "$dir/gui/check_shots.py" "$out"
