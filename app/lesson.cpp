@@ -75,6 +75,14 @@ bool is_name_char(char ch) {
            ch == '_';
 }
 
+// The marker at i and what follows it up to a space: a piece of one line of the file, to find
+// the line by.
+std::string needle_at(std::string_view p, size_t i) {
+    const size_t space = p.find(' ', i);
+    return std::string(
+        p.substr(i, std::min<size_t>(space == p.npos ? p.size() - i : space - i, 40)));
+}
+
 // One paragraph: ** toggles bold (when a closing ** follows), `code` and [[link]] are spans of
 // their own, also inside bold.
 void scan_paragraph(std::string_view p, std::vector<Span>& out,
@@ -93,14 +101,14 @@ void scan_paragraph(std::string_view p, std::vector<Span>& out,
                 text_start = i;
                 continue;
             }
-            problems.push_back({"unclosed ** (bold)", std::string(p.substr(i, 20))});
+            problems.push_back({"unclosed ** (bold)", needle_at(p, i)});
             i += 2;
             continue;
         }
         if (p[i] == '`') {
             const size_t close = p.find('`', i + 1);
             if (close == p.npos) {
-                problems.push_back({"unclosed ` (code)", std::string(p.substr(i, 20))});
+                problems.push_back({"unclosed ` (code)", needle_at(p, i)});
                 ++i;
                 continue;
             }
@@ -113,8 +121,7 @@ void scan_paragraph(std::string_view p, std::vector<Span>& out,
         if (p.compare(i, 2, "[[") == 0) {
             const size_t close = p.find("]]", i + 2);
             if (close == p.npos) {
-                problems.push_back(
-                    {"unclosed [[ (a link to a kernel function)", std::string(p.substr(i, 20))});
+                problems.push_back({"unclosed [[ (a link to a kernel function)", needle_at(p, i)});
                 i += 2;
                 continue;
             }
@@ -184,9 +191,15 @@ constexpr std::pair<const char*, const char*> kExtraFunctions[] = {
     {"kvm_vcpu_mark_page_dirty", "virt/kvm/kvm_main.c"},
     {"kvm_write_guest", "virt/kvm/kvm_main.c"},
     {"kvm_get_running_vcpu", "virt/kvm/kvm_main.c"},
+    {"kvm_set_memslot", "virt/kvm/kvm_main.c"},
+    {"kvm_prepare_memory_region", "virt/kvm/kvm_main.c"},
     // include/linux/kvm_host.h
     {"kvm_dirty_log_manual_protect_and_init_set", "include/linux/kvm_host.h"},
     {"kvm_dirty_bitmap_bytes", "include/linux/kvm_host.h"},
+    // the barriers the ring's handshake is made of (generic definitions; each arch maps them)
+    {"smp_wmb", "include/asm-generic/barrier.h"},
+    {"smp_load_acquire", "include/asm-generic/barrier.h"},
+    {"smp_store_release", "include/asm-generic/barrier.h"},
     // arch code
     {"kvm_arch_allow_write_without_running_vcpu", "arch/arm64/kvm/vgic/vgic-its.c"},
     {"kvm_arch_mmu_enable_log_dirty_pt_masked", "arch/x86/kvm/mmu/mmu.c"},
@@ -479,6 +492,7 @@ class Reader {
     std::vector<std::string_view> lines_;
     std::vector<std::pair<int, std::string>> errors_;
     std::optional<scenario::Command> first_vm_; // the first command of step 1, parsed
+    bool first_commands_bad_ = false;           // step 1's commands are not an array
     size_t commands_ = 0;                       // in the whole lesson, asks included
     uint64_t pages_named_ = 0;
 };
@@ -689,6 +703,8 @@ void Reader::read_step(const toml::table& t, size_t index, LessonStep& step) {
         const toml::array* a = n->as_array();
         if (!a) {
             error(line_of(*n), "'commands' must be an array of strings");
+            if (index == 0)
+                first_commands_bad_ = true;
         } else {
             for (const toml::node& c : *a) {
                 if (step.commands.size() == LessonLimits::kCommandsPerStep) {
@@ -746,7 +762,7 @@ void Reader::check_start(const Lesson& lesson) {
         return;
     const LessonStep& first = lesson.steps[0];
     const std::string want = "vm arch=" + lesson.arch + " kernel=" + lesson.kernel;
-    if (first.commands.empty()) {
+    if (first.commands.empty() && !first_commands_bad_) {
         error(first.line, "the first step's commands must start with `" + want + "`");
         return;
     }
@@ -797,7 +813,8 @@ std::variant<Lesson, std::string> Reader::read() {
             error(line_of(*root.get("arch")),
                   "arch \"" + lesson.arch + "\" is not x86_64, arm64, loongarch or riscv");
             lesson.arch.clear();
-        } else if (!c || !version_exists(c->vm.version) || !config.config) {
+        } else if (!c || version_name(c->vm.version) != lesson.kernel ||
+                   !version_exists(c->vm.version) || !config.config) {
             error(line_of(*root.get("kernel")),
                   "kernel \"" + lesson.kernel + "\" is not a release Ringside models on " +
                       lesson.arch +

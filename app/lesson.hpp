@@ -21,7 +21,7 @@ namespace ringside::app {
 struct LessonLimits {
     static constexpr uint64_t kFileBytes = 256 * 1024;
     static constexpr size_t kSteps = 40;           // the validator; the course asks for 5-15
-    static constexpr size_t kCommandsPerStep = 64; // a question's ask counts too
+    static constexpr size_t kCommandsPerStep = 64; // in commands = [...]; the ask is apart
     static constexpr size_t kCommands = 1000;      // in the whole lesson, asks included
     static constexpr size_t kCommandChars = 1000;
     static constexpr size_t kNarrationChars = 4000; // also notes and reveal

@@ -1,5 +1,6 @@
 // ringside: the desktop app. Set-up is boring and visible: a GLFW window, an OpenGL 3.3 core
 // context, Dear ImGui, then every frame the panels draw the model and apply() what they asked.
+#include "lesson_player.hpp"
 #include "panels.hpp"
 
 #include <glad/gl.h>
@@ -90,8 +91,35 @@ struct Options {
     int bench_frames = 0;
     std::vector<std::string> commands;
     std::string view = "machine";
+    std::string lesson;   // a lesson file, or "none"; default: the first of lessons/
+    int lesson_step = 1;  // 1-based
     std::string ordering; // program[,x86][,acqrel][,no-wmb][,bad]
 };
+
+// The window title of the panel a lesson step focuses.
+std::string focus_title(Focus f) {
+    switch (f) {
+    case Focus::Console:
+        return "Console";
+    case Focus::Vcpus:
+        return "vCPUs";
+    case Focus::Memory:
+        return "Guest memory";
+    case Focus::Rings:
+        return "Rings";
+    case Focus::Capabilities:
+        return "Capabilities";
+    case Focus::Bitmaps:
+        return "Bitmaps";
+    case Focus::Timeline:
+        return "Timeline";
+    case Focus::Ordering:
+        return "Memory order";
+    case Focus::None:
+        break;
+    }
+    return "";
+}
 
 void draw_frame(Model& m, Ui& ui, int w, int h) {
     Actions a;
@@ -105,6 +133,7 @@ void draw_frame(Model& m, Ui& ui, int w, int h) {
     const float left_w = W * (m.presenter ? 0.26f : 0.30f),
                 right_w = W * (m.presenter ? 0.37f : 0.30f), mid_w = W - left_w - right_w;
     const float body_h = H - top - bottom_h;
+    Focus focus = Focus::None;
     auto panel = [&](const char* name, float x, float y, float pw, float ph, auto draw) {
         ImGui::SetNextWindowPos(ImVec2(x, y));
         ImGui::SetNextWindowSize(ImVec2(pw, ph));
@@ -116,6 +145,10 @@ void draw_frame(Model& m, Ui& ui, int w, int h) {
         // panels apart.
         ImGui::GetBackgroundDrawList()->AddRect(ImVec2(x, y), ImVec2(x + pw, y + ph),
                                                 ImGui::GetColorU32(ImGuiCol_Border));
+        if (focus != Focus::None && std::string(name) == focus_title(focus)) // the step's panel
+            ImGui::GetForegroundDrawList()->AddRect(ImVec2(x + 2, y + 2),
+                                                    ImVec2(x + pw - 2, y + ph - 2),
+                                                    highlight_colour(ui.theme), 0, 0, 4);
         ImGui::End();
     };
     // The header: what is on screen, and the keys.
@@ -156,8 +189,20 @@ void draw_frame(Model& m, Ui& ui, int w, int h) {
         }
     }
     ImGui::End();
-    panel("Console", 0, top, left_w, body_h * 0.62f, draw_console);
-    panel("vCPUs", 0, top + body_h * 0.62f, left_w, body_h * 0.38f, draw_vcpus);
+    // A lesson takes the top of the left column; below it the console, or the vCPUs when the
+    // step points at them.
+    const LessonStep* step = m.lesson && m.lesson->lesson() ? m.lesson->current_step() : nullptr;
+    focus = step ? step->focus : Focus::None;
+    if (m.lesson && (m.lesson->lesson() || ui.show_picker)) {
+        panel("Lesson", 0, top, left_w, body_h * 0.62f, draw_lesson);
+        if (focus == Focus::Vcpus)
+            panel("vCPUs", 0, top + body_h * 0.62f, left_w, body_h * 0.38f, draw_vcpus);
+        else
+            panel("Console", 0, top + body_h * 0.62f, left_w, body_h * 0.38f, draw_console);
+    } else {
+        panel("Console", 0, top, left_w, body_h * 0.62f, draw_console);
+        panel("vCPUs", 0, top + body_h * 0.62f, left_w, body_h * 0.38f, draw_vcpus);
+    }
     if (m.ordering.shown) { // the memory-order view takes the machine's place
         panel("Memory order", left_w, top, W - left_w, H - top, draw_ordering);
     } else {
@@ -179,6 +224,10 @@ void draw_frame(Model& m, Ui& ui, int w, int h) {
             continue;
         else if (key == GLFW_KEY_SPACE)
             a.play = !(a.play ? *a.play : m.playing);
+        else if (m.lesson && m.lesson->lesson() && !m.lesson->exploring &&
+                 (key == GLFW_KEY_PAGE_DOWN || key == GLFW_KEY_PAGE_UP))
+            // A presenter's clicker moves through the lesson's steps.
+            a.lesson_step = m.lesson->step + (key == GLFW_KEY_PAGE_DOWN ? 1 : -1);
         else if (m.ordering.shown && (key == GLFW_KEY_RIGHT || key == GLFW_KEY_PAGE_DOWN ||
                                       key == GLFW_KEY_LEFT || key == GLFW_KEY_PAGE_UP)) {
             // The memory-order view steps through its execution instead.
@@ -261,6 +310,10 @@ int main(int argc, char** argv) {
     cli.add_flag("--presenter", o.presenter, "presenter mode: large fonts, no chrome");
     cli.add_option("--command", o.commands,
                    "run this command after the scenario, as if typed in the console (repeatable)");
+    cli.add_option("--lesson", o.lesson,
+                   "open this lesson (a .toml file; default: the first in lessons/, unless "
+                   "--scenario is given), or none");
+    cli.add_option("--lesson-step", o.lesson_step, "show this step of the lesson (from 1)");
     cli.add_option("--view", o.view, "machine (default) or memory-order");
     cli.add_option("--ordering", o.ordering,
                    "memory-order view: publish|reset|mp|sb|sb-mb|lb, then any of ,x86 ,acqrel "
@@ -290,6 +343,32 @@ int main(int argc, char** argv) {
     if (!o.scenario.empty() && !load_scenario_file(m, o.scenario, o.steps))
         std::cerr << "ringside: " << m.load_error << " (showing the default scenario)\n";
     m.presenter = o.presenter;
+    // The lessons folder fills the picker; with no scenario the app opens on a lesson.
+    scan_lesson_folder(m, RINGSIDE_LESSON_DIR);
+    if (o.lesson != "none" && (o.scenario.empty() || !o.lesson.empty())) {
+        int index = o.lesson.empty() ? 0 : -1;
+        for (size_t i = 0; i < m.lesson->entries.size() && index < 0; ++i)
+            if (std::filesystem::path(m.lesson->entries[i].path).filename() ==
+                std::filesystem::path(o.lesson).filename())
+                index = int(i);
+        if (index < 0 && !o.lesson.empty()) { // a lesson from elsewhere: its folder instead
+            scan_lesson_folder(m, std::filesystem::path(o.lesson).parent_path().string());
+            for (size_t i = 0; i < m.lesson->entries.size() && index < 0; ++i)
+                if (m.lesson->entries[i].path == o.lesson ||
+                    std::filesystem::path(m.lesson->entries[i].path).filename() ==
+                        std::filesystem::path(o.lesson).filename())
+                    index = int(i);
+        }
+        if (index >= 0 && index < int(m.lesson->entries.size())) {
+            open_lesson(m, index);
+            if (!m.lesson->error.empty())
+                std::cerr << "ringside: " << m.lesson->error << '\n';
+            go_to_step(m, o.lesson_step - 1);
+        } else if (!o.lesson.empty()) {
+            std::cerr << "ringside: " << o.lesson << ": no such lesson (showing the default "
+                      << "scenario)\n";
+        }
+    }
     if (o.view != "machine" && o.view != "memory-order") {
         std::cerr << "ringside: error: --view must be machine or memory-order\n";
         return 2;

@@ -1,5 +1,7 @@
 #include "model.hpp"
 
+#include "lesson_player.hpp"
+
 #include <algorithm>
 #include <fstream>
 #include <sstream>
@@ -57,7 +59,7 @@ void set_view(Model& m) {
 } // namespace
 
 void seek(Model& m, uint64_t n) {
-    n = std::min<uint64_t>(n, m.timeline.event_count());
+    n = std::min<uint64_t>(n, m.visible_end());
     if (n == m.cursor)
         return;
     m.cursor = n;
@@ -173,6 +175,18 @@ bool load_scenario_file(Model& m, const std::string& path, uint64_t max_commands
 }
 
 void apply(Model& m, const Actions& a) {
+    if (a.open_lesson)
+        open_lesson(m, *a.open_lesson);
+    if (a.lesson_step)
+        go_to_step(m, *a.lesson_step);
+    if (a.answer)
+        commit_answer(m, *a.answer);
+    if (a.back_to_lesson)
+        back_to_lesson(m);
+    // Typing during a lesson forks a copy to explore: the lesson itself stays as written.
+    if (a.try_it_yourself ||
+        (!a.commands.empty() && m.lesson && m.lesson->lesson() && !m.lesson->exploring))
+        try_it_yourself(m);
     for (const std::string& c : a.commands) {
         // What the user typed (or clicked) is remembered; a scenario's own lines are not.
         if (m.history.empty() || m.history.back() != c)
@@ -183,7 +197,7 @@ void apply(Model& m, const Actions& a) {
         seek(m, *a.seek);
     if (a.play) {
         m.playing = *a.play;
-        if (m.playing && m.cursor >= m.timeline.event_count())
+        if (m.playing && m.cursor >= m.visible_end())
             seek(m, 0);
     }
     if (a.speed)
@@ -212,7 +226,7 @@ void tick(Model& m, double dt) {
         return;
     m.play_accumulator -= double(steps);
     seek(m, m.cursor + steps);
-    if (m.cursor >= m.timeline.event_count())
+    if (m.cursor >= m.visible_end())
         m.playing = false;
 }
 

@@ -7,11 +7,14 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace ringside::app {
+
+struct LessonPlayer; // lesson_player.hpp
 
 // One line of the console: what was typed and what the engine answered.
 struct ConsoleEntry {
@@ -68,6 +71,10 @@ struct Model {
     bool reduce_motion = false;
     OrderingState ordering;
     uint64_t ordering_changed_frame = 0;
+    std::shared_ptr<LessonPlayer> lesson; // the lesson player, once the picker has been used
+    // Events from here on stay hidden (a lesson's later steps and unrevealed answers).
+    uint64_t limit = ~0ull;
+    uint64_t visible_end() const { return std::min<uint64_t>(timeline.event_count(), limit); }
 };
 
 struct Actions {
@@ -80,6 +87,10 @@ struct Actions {
     bool toggle_presenter = false;
     std::optional<bool> reduce_motion;
     std::optional<OrderingState> ordering;
+    std::optional<int> open_lesson; // an index into the picker's lessons
+    std::optional<int> lesson_step;
+    std::optional<std::string> answer; // committed to the current step's question
+    bool try_it_yourself = false, back_to_lesson = false;
 };
 
 // Runs one scenario-language line at the end of the timeline and shows its result.

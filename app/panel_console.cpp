@@ -52,6 +52,8 @@ void draw_console(const Model& m, Actions& a, Ui& ui) {
     }
     for (size_t i = 0; i < m.console.size(); ++i) {
         const ConsoleEntry& e = m.console[i];
+        if (e.event >= m.limit) // a lesson's later steps and unrevealed answers
+            break;
         const bool future = e.event > m.cursor; // after the point on screen
         if (future)
             ImGui::PushStyleVar(ImGuiStyleVar_Alpha, 0.4f);

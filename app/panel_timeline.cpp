@@ -8,7 +8,7 @@ void draw_timeline(const Model& m, Actions& a, Ui& ui) {
     (void)ui;
     record_panel("timeline");
     const EventLog& log = m.timeline.log();
-    const uint64_t n = log.size();
+    const uint64_t n = m.visible_end(); // a lesson hides its later steps
     const KernelConfig* cfg = m.view.kvm() ? &m.view.kvm()->config : nullptr;
     if (ImGui::Button("|<"))
         a.seek = 0;

@@ -36,7 +36,10 @@ struct Ui {
     float memory_zoom = 1; // 1 = fit
     std::map<uint32_t, std::pair<uint64_t, BitmapActivity>> bitmap_activity; // per slot number
     std::map<uint32_t, uint64_t> bitmap_first_word;                          // per slot number
-    std::map<uint32_t, RingMarkers> ring_markers;                            // per vCPU id
+    bool show_picker = false;                     // the lesson picker over the lesson being played
+    int lesson_choice = -1;                       // the choice picked, before committing
+    char lesson_answer[256] = {};                 // or the answer typed
+    std::map<uint32_t, RingMarkers> ring_markers; // per vCPU id
 };
 
 Texture& texture(Ui& ui, const std::string& key);
@@ -60,6 +63,7 @@ void draw_rings(const Model& m, Actions& a, Ui& ui);
 void draw_bitmaps(const Model& m, Actions& a, Ui& ui);
 void draw_timeline(const Model& m, Actions& a, Ui& ui);
 void draw_ordering(const Model& m, Actions& a, Ui& ui);
+void draw_lesson(const Model& m, Actions& a, Ui& ui);
 
 // Shared bits of presentation (widgets.cpp).
 void result_text(const std::string& result, Theme t); // errnos in the error colour

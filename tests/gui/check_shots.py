@@ -97,5 +97,15 @@ for name, bad_verdict in (("order-bad", True), ("order-acqrel", False), ("order-
     else:
         expect(oks > 20 and errors == 0, "%s: the verdict says forbidden, in the ok colour" % name)
 
+# 6. Lessons: the README's run command opens lesson 1 in the Lesson panel; every lesson of
+# the course renders its step with the panel it focuses outlined.
+import glob
+import os
+first = json.load(open(out + "/lesson-default.json"))
+expect("lesson" in first["panels"], "the app opens on a lesson")
+for path in sorted(glob.glob(out + "/lesson-[0-9]*.json")):
+    lay = json.load(open(path))
+    expect("lesson" in lay["panels"], "%s: the lesson panel was drawn" % os.path.basename(path))
+
 print("GUI checks:", "FAILED" if failures else "all passed")
 sys.exit(1 if failures else 0)

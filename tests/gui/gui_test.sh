@@ -14,7 +14,9 @@ shot() { # name, then app arguments
     xvfb-run -a -s "-screen 0 1920x1080x24" "$app" --size 1920x1080 \
         --screenshot "$out/$name.png" --layout "$out/$name.json" "$@"
 }
-shot default
+shot default --lesson none
+# With no scenario the app opens on the first lesson (the README's run command).
+shot lesson-default
 printf 'vm arch=arm64 kernel=6.2\nenable DIRTY_LOG_RING args0=64K\n' >"$out/failed.scn"
 shot failed --scenario "$out/failed.scn"
 printf 'vm arch=x86_64 kernel=6.1\nenable DIRTY_LOG_RING args0=64K\nvcpu 0\n' >"$out/clean.scn"
@@ -26,10 +28,14 @@ grep -q "cannot open the scenario file" "$out/missing.err"
 test -s "$out/missing.png"
 # Commands typed in the console (here given with --command) run, show, and are remembered
 # across restarts under $XDG_STATE_HOME, with a bad one answered inline.
-shot typed --command "vcpu 7" --command "enable BOGUS"
+shot typed --lesson none --command "vcpu 7" --command "enable BOGUS"
 grep -qx "vcpu 7" "$out/state/ringside/history"
 grep -qx "enable BOGUS" "$out/state/ringside/history"
 shot order-bad --ordering publish,bad
 shot order-acqrel --ordering publish,acqrel,bad
 shot order-x86 --ordering publish,x86,bad
+# Every lesson of the course, at its third step (look at them: they are kept on failure).
+for lesson in "$dir"/../lessons/[0-9]*.toml; do
+    shot "lesson-$(basename "$lesson" .toml)" --lesson "$lesson" --lesson-step 3
+done
 python3 "$dir/gui/check_shots.py" "$out"
