@@ -8,16 +8,31 @@
 //             untouched and after every page was written once (no event log)
 //   stepback  ms to step back one event, at the end and in the middle, in a 16 GiB / 64-vCPU
 //             timeline
-// usage: ringside_bench MODE    (run it several times and quote the median)
+//   litmus    ms to parse and check each litmus test of tests/litmus/herd7 and spec/ (the
+//             classic shapes), one line each, then the slowest of catalogue/ and
+//             herd-catalogue/: the median of 15 runs of each
+//   explore   ms for the race explorer on 2 entries x 2 laps, each configuration ordering.md
+//             names (arm64 plain/acqrel, x86_64, the no-wmb and plain-reset patches): the
+//             median of 5 runs of each
+// usage: ringside_bench MODE [LITMUS DIR]   (run it several times and quote the median;
+//        bench/run-all takes the median of each line's figure over five runs)
 #include "kvm.hpp"
+#include "ordering/explorer.hpp"
+#include "ordering/litmus_check.hpp"
+#include "ordering/litmus_parser.hpp"
 #include "scenario/timeline.hpp"
 #include "vmm.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
+#include <functional>
+#include <sstream>
 #include <string>
+#include <vector>
 
 using namespace ringside;
 using Clock = std::chrono::steady_clock;
@@ -178,6 +193,106 @@ int bench_stepback() {
     return 0;
 }
 
+// The median time in ms of `runs` calls of f.
+double median_ms(int runs, const std::function<void()>& f) {
+    std::vector<double> ms;
+    for (int i = 0; i < runs; ++i) {
+        const auto t = Clock::now();
+        f();
+        ms.push_back(seconds_since(t) * 1e3);
+    }
+    std::sort(ms.begin(), ms.end());
+    return ms[ms.size() / 2];
+}
+
+std::vector<std::filesystem::path> litmus_files(const std::filesystem::path& dir) {
+    std::vector<std::filesystem::path> files;
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(dir, ec))
+        if (e.path().extension() == ".litmus")
+            files.push_back(e.path());
+    std::sort(files.begin(), files.end());
+    return files;
+}
+
+int bench_litmus(const std::string& dir) {
+    // Parse and check, as `ringside-sim litmus FILE` does once the file is read.
+    auto time_test = [](const std::filesystem::path& f) {
+        std::ifstream in(f, std::ios::binary);
+        std::stringstream text;
+        text << in.rdbuf();
+        const std::string s = text.str();
+        uint64_t executions = 0;
+        const double ms = median_ms(15, [&] {
+            const ordering::Test t = ordering::parse_litmus(s, f.string());
+            const ordering::CheckResult r = ordering::check_litmus(t, ordering::default_model(t));
+            executions = r.positive + r.negative;
+        });
+        return std::pair<double, uint64_t>{ms, executions};
+    };
+    int n = 0;
+    for (const char* sub : {"herd7", "spec"})
+        for (const auto& f : litmus_files(std::filesystem::path(dir) / sub)) {
+            const auto [ms, executions] = time_test(f);
+            std::printf("litmus %s/%s %.3f ms (%llu executions)\n", sub, f.stem().string().c_str(),
+                        ms, (unsigned long long)executions);
+            ++n;
+        }
+    for (const char* sub : {"catalogue", "herd-catalogue"}) {
+        double worst = 0;
+        std::string name;
+        int count = 0;
+        for (const auto& f : litmus_files(std::filesystem::path(dir) / sub)) {
+            const double ms = time_test(f).first;
+            if (ms >= worst) {
+                worst = ms;
+                name = f.stem().string();
+            }
+            ++count;
+        }
+        if (count)
+            std::printf("litmus %s-slowest %.3f ms (%s, of %d tests)\n", sub, worst, name.c_str(),
+                        count);
+        n += count;
+    }
+    if (n == 0) {
+        std::fprintf(stderr, "ringside_bench litmus: no litmus tests in %s\n", dir.c_str());
+        return 2;
+    }
+    return 0;
+}
+
+int bench_explore() {
+    struct Config {
+        const char* name;
+        ordering::Arch arch;
+        HarvestOrder harvest;
+        bool no_wmb, plain_reset;
+    };
+    const Config configs[] = {
+        {"arm64/plain", ordering::Arch::AArch64, HarvestOrder::Plain, false, false},
+        {"arm64/acqrel", ordering::Arch::AArch64, HarvestOrder::AcqRel, false, false},
+        {"x86_64/plain", ordering::Arch::X86, HarvestOrder::Plain, false, false},
+        {"arm64/acqrel+no-wmb", ordering::Arch::AArch64, HarvestOrder::AcqRel, true, false},
+        {"arm64/acqrel+plain-reset", ordering::Arch::AArch64, HarvestOrder::AcqRel, false, true},
+    };
+    for (const Config& c : configs) {
+        ordering::RingSetup s;
+        s.arch = c.arch;
+        s.harvest = c.harvest;
+        s.patches.no_wmb = c.no_wmb;
+        s.patches.plain_reset = c.plain_reset;
+        s.entries = 2;
+        s.laps = 2;
+        ordering::ExploreResult r;
+        const double ms = median_ms(5, [&] { r = ordering::explore(ordering::ring_program(s)); });
+        std::printf("explore %s %.2f ms (2x2: %llu executions, %llu bad, %llu choices)\n", c.name,
+                    ms, (unsigned long long)r.executions, (unsigned long long)r.bad,
+                    (unsigned long long)r.nodes);
+    }
+    return 0;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -192,6 +307,11 @@ int main(int argc, char** argv) {
         return bench_memory();
     if (mode == "stepback")
         return bench_stepback();
-    std::fprintf(stderr, "usage: ringside_bench writes|faults|ring|memory|stepback\n");
+    if (mode == "litmus")
+        return bench_litmus(argc > 2 ? argv[2] : RINGSIDE_LITMUS_DIR);
+    if (mode == "explore")
+        return bench_explore();
+    std::fprintf(stderr,
+                 "usage: ringside_bench writes|faults|ring|memory|stepback|litmus|explore\n");
     return 2;
 }

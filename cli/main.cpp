@@ -1,5 +1,6 @@
 // ringside-sim: the headless front end to Ringside's engine.
 #include "dry_run.hpp"
+#include "ordering/explorer.hpp"
 #include "ordering/litmus_check.hpp"
 #include "ordering/litmus_parser.hpp"
 #include "ordering/litmus_print.hpp"
@@ -14,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 
 using namespace ringside;
 
@@ -207,6 +209,40 @@ int check_litmus_files(const std::vector<std::string>& files, bool herd,
     return status;
 }
 
+// ringside-sim explore: every execution of the ring protocol the model allows, judged.
+int explore_ring(const std::string& arch, const std::string& harvest,
+                 const std::vector<std::string>& patches, int entries, int laps,
+                 const std::string& witness, bool litmus) {
+    ordering::RingSetup s;
+    s.arch = arch == "arm64" ? ordering::Arch::AArch64 : ordering::Arch::X86;
+    s.harvest = harvest == "plain" ? HarvestOrder::Plain : HarvestOrder::AcqRel;
+    for (const std::string& p : patches) {
+        if (p == "no-wmb")
+            s.patches.no_wmb = true;
+        else if (p == "plain-reset")
+            s.patches.plain_reset = true;
+    }
+    s.entries = entries;
+    s.laps = laps;
+    try {
+        const ordering::RingProgram program = ordering::ring_program(s);
+        if (litmus) {
+            std::cout << program.litmus;
+            return 0;
+        }
+        const ordering::ExploreResult r = ordering::explore(program);
+        std::optional<ordering::RingRace> show;
+        for (int k = 0; k < ordering::kRingRaces; ++k)
+            if (witness == ordering::race_name(static_cast<ordering::RingRace>(k)))
+                show = static_cast<ordering::RingRace>(k);
+        std::cout << ordering::explore_report(program, r, show ? &*show : nullptr);
+    } catch (const std::exception& e) {
+        std::cout << "ringside-sim explore: error: " << e.what() << '\n';
+        return 2;
+    }
+    return 0;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -284,7 +320,71 @@ acquire/release add nothing to TSO; an X86 test's MFENCE is a full DMB.
 Instructions: AArch64 LDR, STR (W and X), LDAR, LDAPR, STLR, DMB ISH|ISHST|ISHLD|SY|ST|LD
 (and OSH*), ISB, MOV, EOR, ADD, CMP, B.EQ, B.NE, CBZ, CBNZ, B, labels; addressing [Xn],
 [Xn,Xm], [Xn,Wm,SXTW], [Xn,#imm]. X86 MOV to and from [x], MOV of $N and registers,
-MFENCE. Anything else is an error.)");
+MFENCE, CMP with JE/JNE, JMP, labels. Anything else is an error.)");
+
+    auto* explore = app.add_subcommand(
+        "explore",
+        "Explore the dirty ring protocol exhaustively: KVM's push (the vCPU), the VMM's "
+        "harvester and\nKVM_RESET_DIRTY_RINGS as litmus programs over N entries and L laps; "
+        "count the executions the\narchitecture's model allows, those that lose or misattribute "
+        "a dirty page, and print one witness.\nExit status: 0 explored, 2 an error.");
+    std::string ex_arch, ex_harvest, ex_witness;
+    std::vector<std::string> ex_patches;
+    int ex_entries = 2, ex_laps = 2;
+    bool ex_litmus = false;
+    explore->add_option("--arch", ex_arch, "arm64 (ARMv8, aarch64.cat) or x86_64 (x86-TSO)")
+        ->required()
+        ->check(CLI::IsMember({"arm64", "x86_64"}));
+    explore
+        ->add_option("--harvest", ex_harvest,
+                     "acqrel or plain: how the harvester reads flags and writes RESET, as the "
+                     "scenario language's harvest order=")
+        ->required()
+        ->check(CLI::IsMember({"plain", "acqrel"}));
+    explore
+        ->add_option("--patch", ex_patches,
+                     "no-wmb (drop push's smp_wmb) and/or plain-reset (the reset's flags read "
+                     "and clear without acquire/release, as before 6.1); as the scenario "
+                     "language's patch=")
+        ->delimiter(',')
+        ->check(CLI::IsMember({"no-wmb", "plain-reset"}));
+    explore
+        ->add_option("--entries", ex_entries,
+                     "ring entries, 1 to " + std::to_string(ordering::kMaxRingEntries) +
+                         " (default 2)")
+        ->check(CLI::Range(1, ordering::kMaxRingEntries));
+    explore
+        ->add_option("--laps", ex_laps,
+                     "laps of the ring, 1 to " + std::to_string(ordering::kMaxRingLaps) +
+                         " (default 2)")
+        ->check(CLI::Range(1, ordering::kMaxRingLaps));
+    explore
+        ->add_option("--witness", ex_witness,
+                     "which race's witness to print: stale-read, early-reuse, reset-stale, "
+                     "reset-early (default: the first found, in that order)")
+        ->check(CLI::IsMember({"stale-read", "early-reuse", "reset-stale", "reset-early"}));
+    explore->add_flag("--litmus", ex_litmus,
+                      "print the generated program in herd's litmus syntax instead (P0 the "
+                      "vCPU, P1 the harvester, P2 the reset)");
+    explore->footer(R"(Output:
+  explore SETUP                   what was explored; then the model and kernel barriers
+  executions: N                   executions the model allows (as herd7 counts them for the
+                                  --litmus program)
+  lose a dirty page: N            executions where a pushed page is neither recorded by the
+                                  harvester nor still DIRTY in the ring, or where KVM's reset
+                                  re-armed another page than the entry's (its next write is
+                                  then never logged)
+  misattribute a dirty page: N    executions where the harvester recorded a page its entry did
+                                  not hold at that lap
+  bad: N                          either
+  RACE COUNT SUMMARY              per race: stale-read, early-reuse (ordering.md's two races),
+                                  reset-stale, reset-early (the kernel's reset side)
+  witness: RACE                   then what went wrong, then the execution as numbered steps:
+  N.  THREAD  FUNCTION  INSTRUCTION  LOCATION  writes V | reads V from step J | reads V (initial)
+Steps are in an order the model allows: a write is the moment it becomes visible to the other
+CPUs, a read the moment it is satisfied, from the latest write to its location before it
+unless marked as its own store, forwarded. THREAD is vCPU (KVM's push), harvester (QEMU's
+kvm_dirty_ring_reap_one) or reset (KVM's kvm_dirty_ring_reset); laps reuse each entry in turn.)");
 
     try {
         app.parse(argc, argv);
@@ -302,6 +402,9 @@ MFENCE. Anything else is an error.)");
         return run_files(files, json, trace);
     if (*litmus)
         return check_litmus_files(litmus_files, litmus_herd, litmus_model);
+    if (*explore)
+        return explore_ring(ex_arch, ex_harvest, ex_patches, ex_entries, ex_laps, ex_witness,
+                            ex_litmus);
     if (*caps)
         return print_caps(caps_arch, caps_kernel, caps_pml, caps_page, caps_json);
     return 2;

@@ -132,6 +132,25 @@ ExecutionViews allowed_executions(const Test& test, Model model, size_t limit) {
     return out;
 }
 
+ExecutionView view_of(const Execution& x, Model model) {
+    const size_t threads = x.first.size() - 1;
+    std::vector<ThreadOrder> orders;
+    for (size_t t = 0; t < threads; ++t) {
+        ThreadRun r;
+        r.events.assign(x.events.begin() + x.first[t], x.events.begin() + x.first[t + 1]);
+        orders.push_back(model == Model::Tso ? tso_thread_order(r) : armv8_thread_order(r));
+    }
+    std::vector<const ThreadOrder*> order;
+    for (const ThreadOrder& o : orders)
+        order.push_back(&o);
+    ExecutionView v;
+    v.x = x;
+    v.steps = model == Model::Tso ? linearise(x, tso_ghb(x, order), true)
+                                  : linearise(x, armv8_ob(x, order), false);
+    add_edges(v, order);
+    return v;
+}
+
 int first_with_outcome(const ExecutionViews& v) {
     for (size_t i = 0; i < v.allowed.size(); ++i)
         if (v.allowed[i].outcome)

@@ -37,6 +37,11 @@ struct ExecutionViews {
 // Every execution the model allows (up to limit). Throws LitmusError.
 ExecutionViews allowed_executions(const Test& test, Model model, size_t limit = 4096);
 
+// The view of one execution the model allows, however it was found (the race explorer,
+// explorer.hpp, searches for its own): its steps and edges. Its outcome and state are left
+// empty: they belong to a litmus condition, which such an execution need not have.
+ExecutionView view_of(const Execution& x, Model model);
+
 // The index in v.allowed of the first execution whose outcome is the condition's proposition
 // (herd's "Positive" side), or -1 when the model allows none.
 int first_with_outcome(const ExecutionViews& v);

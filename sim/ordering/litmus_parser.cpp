@@ -704,7 +704,7 @@ class Parser {
         label_ = std::string(s);
     }
 
-    // MOV to and from memory, MOV of immediates and registers, MFENCE.
+    // MOV to and from memory, MOV of immediates and registers, MFENCE; CMP with JE/JNE, JMP.
     Instr x86(std::string_view text, int line) {
         Instr in;
         in.line = line;
@@ -723,10 +723,41 @@ class Parser {
             in.barrier = Barrier::Mfence;
             return in;
         }
-        if (mn != "MOV")
+        // JE/JNE after a CMP, and JMP: forward branches, as herd's X86 writes them.
+        if (mn == "JMP" || mn == "JE" || mn == "JNE") {
+            if (ops.size() != 1)
+                throw fail("expected 1 operand");
+            in.op = Op::Branch;
+            in.cond = mn == "JMP" ? Cond::Always : mn == "JE" ? Cond::Eq : Cond::Ne;
+            branch_target(ops[0], fail);
+            return in;
+        }
+        if (mn != "MOV" && mn != "CMP")
             throw LitmusError(line, "unsupported instruction '" + in.text + "'");
         if (ops.size() != 2)
             throw fail("expected 2 operands");
+        if (mn == "CMP") {
+            auto r = x86_reg(ops[0]);
+            if (!r)
+                throw fail("expected a register, got '" + std::string(ops[0]) + "'");
+            in.op = Op::Cmp;
+            in.src1.kind = Operand::Kind::Reg;
+            in.src1.reg = *r;
+            if (!ops[1].empty() && ops[1][0] == '$') {
+                auto n = parse_int(ops[1].substr(1));
+                if (!n)
+                    throw fail("malformed immediate '" + std::string(ops[1]) + "'");
+                in.src2.kind = Operand::Kind::Imm;
+                in.src2.imm = *n;
+            } else if (auto r2 = x86_reg(ops[1])) {
+                in.src2.kind = Operand::Kind::Reg;
+                in.src2.reg = *r2;
+            } else {
+                throw fail("expected $N or a register, got '" + std::string(ops[1]) + "'");
+            }
+            in.dst = kFlagsReg;
+            return in;
+        }
         auto memory = [&](std::string_view s) -> std::optional<int> {
             if (s.size() < 2 || s.front() != '[' || s.back() != ']')
                 return std::nullopt;
