@@ -687,8 +687,20 @@ void Reader::read_question(const toml::table& t, const std::string& where, Quest
 void Reader::read_step(const toml::table& t, size_t index, LessonStep& step) {
     const std::string where = "in step " + std::to_string(index + 1);
     step.line = line_of(t);
-    check_keys(t, {"title", "narration", "commands", "focus", "highlight", "notes", "question"},
-               where);
+    check_keys(
+        t,
+        {"title", "narration", "commands", "focus", "highlight", "notes", "question", "ordering"},
+        where);
+    if (auto s = string_at(t, "ordering", step.line, where, false, LessonLimits::kShortChars)) {
+        OrderingState o;
+        if (parse_ordering(*s, &o))
+            step.ordering = o;
+        else
+            error(line_of(*t.get("ordering")),
+                  "ordering \"" + *s +
+                      "\" is not a memory-order program: publish, reset, mp, sb, sb-mb or lb, "
+                      "then any of ,x86 ,acqrel ,no-wmb ,bad");
+    }
     if (auto s = string_at(t, "title", step.line, where, true, LessonLimits::kShortChars))
         step.title = *s;
     if (auto s = string_at(t, "narration", step.line, where, true, LessonLimits::kNarrationChars)) {

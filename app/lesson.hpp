@@ -89,7 +89,8 @@ struct LessonStep {
     std::vector<LessonCommand> commands;
     Focus focus = Focus::None;
     Highlight highlight;
-    std::string notes; // presenter notes
+    std::string notes;                     // presenter notes
+    std::optional<OrderingState> ordering; // `ordering = "publish,bad"`: the memory-order view
     std::optional<Question> question;
     int line = 0; // its [[step]] header
     int highlight_line = 0;

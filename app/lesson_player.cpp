@@ -76,6 +76,10 @@ void go_to_step(Model& m, int i) {
     // The step's focus and highlight steer the views.
     if (const LessonStep* s = p.current_step()) {
         m.ordering.shown = s->focus == Focus::Ordering;
+        if (s->ordering) {
+            m.ordering = *s->ordering;
+            m.ordering.shown = true;
+        }
         if (s->highlight.kind == Highlight::Vcpu || s->highlight.kind == Highlight::Entry)
             m.focused_vcpu = uint32_t(s->highlight.a);
     }

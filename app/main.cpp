@@ -252,38 +252,6 @@ void draw_frame(Model& m, Ui& ui, int w, int h) {
         save_history(m);
 }
 
-// --ordering publish,acqrel,bad: a program and its switches, for screenshots and lessons.
-bool parse_ordering(const std::string& text, OrderingState* s) {
-    static const char* names[] = {"publish", "reset", "mp", "sb", "sb-mb", "lb"};
-    std::stringstream in(text);
-    std::string item;
-    bool first = true, bad = false;
-    while (std::getline(in, item, ',')) {
-        if (first) {
-            const auto it = std::find(std::begin(names), std::end(names), item);
-            if (it == std::end(names))
-                return false;
-            s->program = int(it - std::begin(names));
-            first = false;
-        } else if (item == "x86") {
-            s->arm64 = false;
-        } else if (item == "acqrel") {
-            s->acqrel = true;
-        } else if (item == "no-wmb") {
-            s->kernel_wmb = false;
-        } else if (item == "bad") {
-            bad = true;
-        } else {
-            return false;
-        }
-    }
-    if (bad) {
-        s->execution = -1; // resolved by the view: the first bad execution, every step taken
-        s->step = 1000;
-    }
-    return !first;
-}
-
 bool write_png(const std::string& path, int w, int h) {
     std::vector<unsigned char> px(size_t(w) * size_t(h) * 4);
     glPixelStorei(GL_PACK_ALIGNMENT, 1);

@@ -52,6 +52,11 @@ struct OrderingState {
     bool operator==(const OrderingState&) const = default;
 };
 
+// "publish,acqrel,bad": a memory-order program (publish, reset, mp, sb, sb-mb, lb) and its
+// switches (x86, acqrel, no-wmb, and bad: show the first bad execution with every step taken),
+// as --ordering and a lesson's `ordering` key write it. False when malformed.
+bool parse_ordering(const std::string& text, OrderingState* s);
+
 struct Model {
     scenario::Timeline timeline;
     std::string title = "default scenario";
