@@ -381,7 +381,7 @@ BitmapActivity bitmap_activity(const Model& m, const Memslot& slot) {
 }
 
 bool parse_ordering(const std::string& text, OrderingState* s) {
-    static const char* names[] = {"publish", "reset", "mp", "sb", "sb-mb", "lb"};
+    static const char* names[] = {"publish", "reset", "mp", "sb", "sb-mb", "lb", "explore"};
     std::stringstream in(text);
     std::string item;
     bool first = true, bad = false;
@@ -398,6 +398,8 @@ bool parse_ordering(const std::string& text, OrderingState* s) {
             s->acqrel = true;
         } else if (item == "no-wmb") {
             s->kernel_wmb = false;
+        } else if (item == "plain-reset") {
+            s->plain_reset = true;
         } else if (item == "bad") {
             bad = true;
         } else {

@@ -47,13 +47,16 @@ struct OrderingState {
     bool arm64 = true;      // else x86_64
     bool acqrel = false;    // QEMU harvests with acquire/release (order=acqrel), else plain
     bool kernel_wmb = true; // kvm_dirty_ring_push keeps its smp_wmb (false: patch=no-wmb)
-    int execution = 0;      // which allowed execution
-    int step = 0;           // steps of it taken so far
+    bool plain_reset = false; // KVM's reset uses plain accesses (patch=plain-reset)
+    int race = -1;            // the race explorer: whose witness (-1: the first found)
+    int execution = 0;        // which allowed execution
+    int step = 0;             // steps of it taken so far
     bool operator==(const OrderingState&) const = default;
 };
 
-// "publish,acqrel,bad": a memory-order program (publish, reset, mp, sb, sb-mb, lb) and its
-// switches (x86, acqrel, no-wmb, and bad: show the first bad execution with every step taken),
+// "publish,acqrel,bad": a memory-order program (publish, reset, mp, sb, sb-mb, lb, explore) and
+// its switches (x86, acqrel, no-wmb, plain-reset, and bad: show the first bad execution with
+// every step taken),
 // as --ordering and a lesson's `ordering` key write it. False when malformed.
 bool parse_ordering(const std::string& text, OrderingState* s);
 

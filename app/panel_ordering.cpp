@@ -6,6 +6,7 @@
 #include "panels.hpp"
 
 #include "ordering/execution_view.hpp"
+#include "ordering/explorer.hpp"
 #include "ordering/kernel_programs.hpp"
 #include "ordering/litmus_parser.hpp"
 
@@ -31,6 +32,9 @@ std::vector<KernelProgram> programs(const OrderingState& s) {
     std::vector<KernelProgram> out = {ring_publish(s.acqrel, s.kernel_wmb), ring_reset(s.acqrel)};
     for (KernelProgram& p : classic_programs())
         out.push_back(std::move(p));
+    KernelProgram all; // the race explorer: drawn by draw_explorer
+    all.title = "The whole protocol: race explorer, 2 entries x 2 laps";
+    out.push_back(all);
     return out;
 }
 
@@ -73,6 +77,150 @@ void arrow(ImDrawList* dl, ImVec2 a, ImVec2 b, ImU32 c, float bend, float thick)
                           ImVec2(b.x - ux * s + uy * s * 0.5f, b.y - uy * s - ux * s * 0.5f), c);
 }
 
+constexpr int kExplorer = 6; // the program index of the race explorer
+
+struct Explored {
+    OrderingState key;
+    RingProgram program;
+    ExploreResult result;
+    std::string error;
+};
+
+const Explored& explored(const OrderingState& s) {
+    static Explored cache;
+    static bool ready = false;
+    OrderingState key = s;
+    key.shown = false;
+    key.execution = key.step = 0;
+    key.race = -1;
+    if (ready && cache.key == key)
+        return cache;
+    ready = true;
+    cache = Explored{};
+    cache.key = key;
+    RingSetup setup;
+    setup.arch = s.arm64 ? ordering::Arch::AArch64 : ordering::Arch::X86;
+    setup.harvest = s.acqrel ? HarvestOrder::AcqRel : HarvestOrder::Plain;
+    setup.patches.no_wmb = !s.kernel_wmb;
+    setup.patches.plain_reset = s.plain_reset;
+    setup.entries = 2;
+    setup.laps = 2;
+    try {
+        cache.program = ring_program(setup);
+        cache.result = explore(cache.program);
+    } catch (const LitmusError& e) {
+        cache.error = e.what();
+    }
+    return cache;
+}
+
+// The whole protocol, 2 entries x 2 laps: every execution the model allows, judged by the truth
+// tracker, and a witness of each race as a step list to walk through.
+void draw_explorer(Actions& a, Ui& ui, OrderingState& s, bool& changed) {
+    const Theme t = ui.theme;
+    changed |= ImGui::Checkbox("QEMU uses acquire/release (order=acqrel)", &s.acqrel);
+    ImGui::SameLine();
+    changed |= ImGui::Checkbox("push keeps smp_wmb", &s.kernel_wmb);
+    ImGui::SameLine();
+    changed |= ImGui::Checkbox("reset uses plain accesses (before 6.1)", &s.plain_reset);
+    const Explored& e = explored(s);
+    if (!e.error.empty()) {
+        ImGui::TextColored(ImColor(error_colour(t)), "%s", e.error.c_str());
+        return;
+    }
+    const ExploreResult& r = e.result;
+    const char* arch = s.arm64 ? "arm64" : "x86_64";
+    if (r.bad)
+        ImGui::TextColored(ImColor(error_colour(t)),
+                           "%s: %llu of the %llu executions the model allows lose or misattribute "
+                           "a dirty page",
+                           arch, static_cast<unsigned long long>(r.bad),
+                           static_cast<unsigned long long>(r.executions));
+    else
+        ImGui::TextColored(ImColor(ok_colour(t)),
+                           "%s: none of the %llu executions the model allows loses a dirty page",
+                           arch, static_cast<unsigned long long>(r.executions));
+    record_item("ordering verdict");
+    ImGui::TextDisabled("2 entries x 2 laps: the vCPU pushes, QEMU harvests, KVM resets, the "
+                        "vCPU reuses each entry — every interleaving and reordering the model "
+                        "allows, judged against every page the guest really wrote");
+    for (int k = 0; k < kRingRaces; ++k) {
+        const RingRace race = RingRace(k);
+        if (!r.by_race[size_t(k)])
+            continue;
+        const bool chosen =
+            (s.race < 0 && r.witnesses.size() && r.witnesses[0].race == race) || s.race == k;
+        if (ImGui::RadioButton((std::string(race_name(race)) + "##race").c_str(), chosen)) {
+            s.race = k;
+            s.step = 0;
+            changed = true;
+        }
+        ImGui::SameLine();
+        ImGui::Text("%llu executions — %s", static_cast<unsigned long long>(r.by_race[size_t(k)]),
+                    race_summary(race));
+    }
+    const RingWitness* w = s.race >= 0 ? r.witness(RingRace(s.race))
+                                       : (r.witnesses.empty() ? nullptr : &r.witnesses[0]);
+    if (!w)
+        return;
+    ImGui::Separator();
+    ImGui::PushStyleColor(ImGuiCol_Text, error_colour(t));
+    ImGui::TextWrapped("%s", w->story.c_str());
+    ImGui::PopStyleColor();
+    if (ImGui::Button("< step##exp") && s.step > 0) {
+        --s.step;
+        changed = true;
+    }
+    ImGui::SameLine();
+    if (ImGui::Button("step >##exp") && s.step < int(w->steps.size())) {
+        ++s.step;
+        changed = true;
+    }
+    ImGui::SameLine();
+    ImGui::TextDisabled("(← / → step)   %d of %zu", std::min<int>(s.step, int(w->steps.size())),
+                        w->steps.size());
+    if (!ImGui::BeginTable("witness", 7,
+                           ImGuiTableFlags_RowBg | ImGuiTableFlags_ScrollY |
+                               ImGuiTableFlags_SizingFixedFit))
+        return;
+    ImGui::TableSetupScrollFreeze(0, 1);
+    for (const char* h : {"#", "who", "function", "instruction", "location", "value", "read from"})
+        ImGui::TableSetupColumn(h);
+    ImGui::TableHeadersRow();
+    for (size_t i = 0; i < w->steps.size(); ++i) {
+        const WitnessStep& st = w->steps[i];
+        const bool done = int(i) < s.step, current = int(i) + 1 == s.step;
+        ImGui::TableNextRow();
+        if (current)
+            ImGui::TableSetBgColor(ImGuiTableBgTarget_RowBg0,
+                                   (highlight_colour(t) & 0x00ffffff) | 0x40000000);
+        if (!done)
+            ImGui::PushStyleVar(ImGuiStyleVar_Alpha, 0.45f);
+        ImGui::TableNextColumn();
+        ImGui::Text("%zu", i + 1);
+        ImGui::TableNextColumn();
+        ImGui::TextUnformatted(actor_name(st.actor));
+        ImGui::TableNextColumn();
+        ImGui::TextUnformatted(st.function.c_str());
+        ImGui::TableNextColumn();
+        ImGui::TextUnformatted(st.instruction.c_str());
+        ImGui::TableNextColumn();
+        ImGui::TextUnformatted(st.location.c_str());
+        ImGui::TableNextColumn();
+        ImGui::Text("%s %lld", st.kind == ordering::Event::Kind::Write ? "writes" : "reads",
+                    static_cast<long long>(st.value));
+        ImGui::TableNextColumn();
+        if (st.kind != ordering::Event::Kind::Write)
+            ImGui::Text("%s%s",
+                        st.from ? ("step " + std::to_string(st.from)).c_str() : "initial value",
+                        st.forwarded ? " (forwarded)" : "");
+        if (!done)
+            ImGui::PopStyleVar();
+    }
+    ImGui::EndTable();
+    (void)a;
+}
+
 } // namespace
 
 void draw_ordering(const Model& m, Actions& a, Ui& ui) {
@@ -83,6 +231,7 @@ void draw_ordering(const Model& m, Actions& a, Ui& ui) {
     const std::vector<KernelProgram> all = programs(s);
     // The choice: program, architecture, and the switches the ring programs have.
     ImGui::SetNextItemWidth(ImGui::GetFontSize() * 27);
+    s.program = std::clamp(s.program, 0, int(all.size()) - 1);
     if (ImGui::BeginCombo("##program", all[size_t(s.program)].title.c_str())) {
         for (int i = 0; i < int(all.size()); ++i)
             if (ImGui::Selectable(all[size_t(i)].title.c_str(), i == s.program)) {
@@ -100,6 +249,12 @@ void draw_ordering(const Model& m, Actions& a, Ui& ui) {
     if (ImGui::RadioButton("x86_64 (TSO)", !s.arm64) && s.arm64) {
         s.arm64 = false;
         changed = true;
+    }
+    if (s.program == kExplorer) {
+        draw_explorer(a, ui, s, changed);
+        if (changed)
+            a.ordering = s;
+        return;
     }
     if (s.program <= 1) {
         ImGui::SameLine();

@@ -34,6 +34,8 @@ grep -qx "enable BOGUS" "$out/state/ringside/history"
 shot order-bad --ordering publish,bad
 shot order-acqrel --ordering publish,acqrel,bad
 shot order-x86 --ordering publish,x86,bad
+shot explore-plain --lesson none --ordering explore
+shot explore-acqrel --lesson none --ordering explore,acqrel
 # Every lesson of the course, at its third step (look at them: they are kept on failure).
 for lesson in "$dir"/../lessons/[0-9]*.toml; do
     shot "lesson-$(basename "$lesson" .toml)" --lesson "$lesson" --lesson-step 3
