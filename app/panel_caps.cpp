@@ -20,7 +20,9 @@ std::vector<Version> versions() {
     return v;
 }
 
-void cap_rows(const std::vector<CapRow>& rows, const std::vector<CapRow>* compare, Theme t) {
+// pointed: a capability a lesson step points at ("" for none), outlined in its row.
+void cap_rows(const std::vector<CapRow>& rows, const std::vector<CapRow>* compare, Theme t,
+              const Model& m, const std::string& pointed = "") {
     if (!ImGui::BeginTable("caps", 3,
                            ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerH |
                                ImGuiTableFlags_SizingStretchProp))
@@ -42,6 +44,9 @@ void cap_rows(const std::vector<CapRow>& rows, const std::vector<CapRow>* compar
                                    (highlight_colour(t) & 0x00ffffff) | 0x30000000);
         ImGui::TableNextColumn();
         ImGui::TextUnformatted(r.name.c_str());
+        if (!pointed.empty() && r.name == pointed)
+            outline(ImGui::GetWindowDrawList(), ImGui::GetItemRectMin(), ImGui::GetItemRectMax(), m,
+                    t);
         ImGui::TableNextColumn();
         ImGui::Text("%lld", static_cast<long long>(r.check.value));
         if (ImGui::IsItemHovered())
@@ -68,7 +73,8 @@ void draw_caps(const Model& m, Actions& a, Ui& ui) {
     ImGui::Text("This VM: %s, Linux %s", std::string(arch_name(spec.arch)).c_str(),
                 version_name(spec.version).c_str());
     const std::vector<CapRow> now = capability_report(*kvm);
-    cap_rows(now, nullptr, ui.theme);
+    const Highlight* h = lesson_highlight(m);
+    cap_rows(now, nullptr, ui.theme, m, h && h->kind == Highlight::Cap ? h->cap : "");
     // The reason for the row the learner most likely wonders about: the first that fails.
     for (const CapRow& r : now)
         if (!r.enable.ok()) {
@@ -113,7 +119,7 @@ void draw_caps(const Model& m, Actions& a, Ui& ui) {
                              " kernel=" + version_name(other.version));
     const CapMatrix matrix = capability_matrix(*cfg.config);
     const CapMatrix mine = capability_matrix(kvm->config);
-    cap_rows(matrix.fresh, &mine.fresh, ui.theme);
+    cap_rows(matrix.fresh, &mine.fresh, ui.theme, m);
     ImGui::TextDisabled("highlighted: differs from this VM's kernel");
 }
 

@@ -107,6 +107,16 @@ void draw_slot(const Model& m, Ui& ui, const Memslot& s) {
         dl->AddRect(ImVec2(c.x - r, c.y - r), ImVec2(c.x + r, c.y + r), highlight_colour(t), 2, 0,
                     2.0f + 2.0f * glow);
     }
+    // A lesson step pointing at a page of this slot, or at the slot.
+    if (const Highlight* h = lesson_highlight(m)) {
+        if (h->kind == Highlight::Page && s.as_id == 0 && s.contains(h->a)) {
+            const ImVec2 c = g.centre(h->a - s.base_gfn);
+            const float r = std::max(g.cell_w, 8.0f) * 0.5f;
+            outline(dl, ImVec2(c.x - r, c.y - r), ImVec2(c.x + r, c.y + r), m, t);
+        } else if (h->kind == Highlight::Slot && s.as_id == 0 && s.id == h->a) {
+            outline(dl, origin, ImVec2(origin.x + size.x, origin.y + size.y), m, t);
+        }
+    }
     if (ImGui::IsItemHovered()) {
         const ImVec2 mp = ImGui::GetMousePos();
         const uint64_t col = uint64_t((mp.x - g.x) / g.cell_w);

@@ -135,9 +135,11 @@ void draw_rings(const Model& m, Actions& a, Ui& ui) {
         ui.texture_frame[fkey] = m.cursor_changed_frame + 1;
     }
     ImGui::BeginChild("focused ring", ImVec2(0, 0), false);
-    const float fw =
-        std::max(2.0f, std::min(ImGui::GetContentRegionAvail().x / float(columns), 16.0f));
-    const ImVec2 fo = ImGui::GetCursorScreenPos();
+    // A margin on the left keeps entry 0's marker letters and outline inside the panel.
+    const float margin = ImGui::GetFontSize();
+    const float fw = std::max(
+        2.0f, std::min((ImGui::GetContentRegionAvail().x - margin) / float(columns), 16.0f));
+    const ImVec2 fo(ImGui::GetCursorScreenPos().x + margin, ImGui::GetCursorScreenPos().y);
     const float pad = fw + ImGui::GetFontSize() * 0.5f; // room for the markers and letters
     ImGui::SetCursorScreenPos(ImVec2(fo.x, fo.y + pad));
     // Only the rows in view are drawn (a 65536-entry ring is 1024 rows); the dummy keeps the
@@ -190,6 +192,12 @@ void draw_rings(const Model& m, Actions& a, Ui& ui) {
             cdl->AddRect(ImVec2(c.x - h, c.y - h), ImVec2(c.x + h, c.y + h), highlight_colour(t), 2,
                          0, 2.0f + 2.0f * glow);
         }
+    }
+    if (const Highlight* h = lesson_highlight(m);
+        h && h->kind == Highlight::Entry && h->a == fv->vcpu_id && h->b < r.size) {
+        const ImVec2 c = fg.centre(h->b);
+        outline(cdl, ImVec2(c.x - fw * 0.5f, c.y - fw * 0.5f),
+                ImVec2(c.x + fw * 0.5f, c.y + fw * 0.5f), m, t);
     }
     if (ImGui::IsItemHovered()) {
         const ImVec2 mp = ImGui::GetMousePos();

@@ -2,6 +2,7 @@
 // what the user asked for in Actions; none changes the engine, none re-implements a rule.
 #pragma once
 
+#include "lesson.hpp"
 #include "model.hpp"
 #include "render.hpp"
 #include "theme.hpp"
@@ -50,6 +51,10 @@ Texture& texture_for_new_state(Ui& ui, const std::string& key);
 // before the step while the transition runs.
 void grid_image(const Model& m, Ui& ui, const std::string& key, ImVec2 p0, ImVec2 p1,
                 ImVec2 uv0 = ImVec2(0, 0), ImVec2 uv1 = ImVec2(1, 1));
+// The object the current lesson step points at, if any (not while exploring a copy).
+const Highlight* lesson_highlight(const Model& m);
+// A pulsing outline around [a, b]: what a lesson step points at.
+void outline(ImDrawList* dl, ImVec2 a, ImVec2 b, const Model& m, Theme t);
 // How far the transition into the state at the cursor has got: 0 → 1 over kTransitionFrames
 // frames of animation time (the frame counter, never the wall clock); 1 with reduce motion.
 inline constexpr uint64_t kTransitionFrames = 24; // 0.4 s at 60 fps: visible on a projector

@@ -1,4 +1,7 @@
+#include "lesson_player.hpp"
 #include "panels.hpp"
+
+#include <cmath>
 
 namespace ringside::app {
 
@@ -32,6 +35,22 @@ void grid_image(const Model& m, Ui& ui, const std::string& key, ImVec2 p0, ImVec
     } else {
         dl->AddImage(now.id(), p0, p1, uv0, uv1);
     }
+}
+
+const Highlight* lesson_highlight(const Model& m) {
+    if (!m.lesson || m.lesson->exploring)
+        return nullptr;
+    const LessonStep* s = m.lesson->current_step();
+    return s && s->highlight.kind != Highlight::None ? &s->highlight : nullptr;
+}
+
+void outline(ImDrawList* dl, ImVec2 a, ImVec2 b, const Model& m, Theme t) {
+    // A slow pulse in animation time (still under reduce motion): where to look.
+    const float pulse =
+        m.reduce_motion ? 1.0f : 0.65f + 0.35f * std::sin(float(m.frame % 120) * 0.0524f);
+    const ImU32 c = highlight_colour(t);
+    dl->AddRect(ImVec2(a.x - 3, a.y - 3), ImVec2(b.x + 3, b.y + 3),
+                (c & 0x00ffffff) | (ImU32(255 * pulse) << 24), 3, 0, 3);
 }
 
 float transition(const Model& m) {
