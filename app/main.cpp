@@ -1,6 +1,7 @@
 // ringside: the desktop app. Set-up is boring and visible: a GLFW window, an OpenGL 3.3 core
 // context, Dear ImGui, then every frame the panels draw the model and apply() what they asked.
 #include "lesson_player.hpp"
+#include "notes_feed.hpp"
 #include "panels.hpp"
 
 #include <glad/gl.h>
@@ -14,12 +15,16 @@
 #include <algorithm>
 #include <cfloat>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 using namespace ringside;
 using namespace ringside::app;
@@ -93,6 +98,7 @@ struct Options {
     std::string view = "machine";
     std::string lesson;   // a lesson file, or "none"; default: the first of lessons/
     int lesson_step = 1;  // 1-based
+    bool notes = false;   // be the presenter-notes window, fed on stdin
     std::string ordering; // program[,x86][,acqrel][,no-wmb][,bad]
 };
 
@@ -252,6 +258,57 @@ void draw_frame(Model& m, Ui& ui, int w, int h) {
         save_history(m);
 }
 
+// What is on stdin now, without waiting (the presenter-notes window's feed); *closed once the
+// main app has gone.
+std::string read_stdin(bool* closed) {
+    std::string out;
+    char buf[4096];
+    ssize_t n;
+    while ((n = read(0, buf, sizeof buf)) > 0)
+        out.append(buf, size_t(n));
+    *closed = n == 0;
+    return out;
+}
+
+// The presenter-notes window: started on request as a second process of this program, fed the
+// lesson and step through a pipe whenever they change.
+void feed_notes_window(const Model& m, Ui& ui) {
+    static int pipe_fd = -1;
+    static std::string last;
+    if (ui.want_notes_window) {
+        ui.want_notes_window = false;
+        int fds[2];
+        if (pipe_fd < 0 && pipe(fds) == 0) {
+            const pid_t pid = fork();
+            if (pid == 0) {
+                dup2(fds[0], 0);
+                close(fds[0]);
+                close(fds[1]);
+                execl("/proc/self/exe", "ringside", "--presenter-notes", nullptr);
+                _exit(127);
+            }
+            close(fds[0]);
+            if (pid > 0) {
+                pipe_fd = fds[1];
+                signal(SIGPIPE, SIG_IGN); // the window may be closed first
+                last.clear();
+            } else {
+                close(fds[1]);
+            }
+        }
+    }
+    if (pipe_fd < 0 || !m.lesson || !m.lesson->lesson())
+        return;
+    const std::string line = notes_line(m.lesson->lesson()->path, m.lesson->step);
+    if (line == last)
+        return;
+    last = line;
+    if (write(pipe_fd, line.data(), line.size()) < 0) { // the window was closed
+        close(pipe_fd);
+        pipe_fd = -1;
+    }
+}
+
 bool write_png(const std::string& path, int w, int h) {
     std::vector<unsigned char> px(size_t(w) * size_t(h) * 4);
     glPixelStorei(GL_PACK_ALIGNMENT, 1);
@@ -282,6 +339,9 @@ int main(int argc, char** argv) {
                    "open this lesson (a .toml file; default: the first in lessons/, unless "
                    "--scenario is given), or none");
     cli.add_option("--lesson-step", o.lesson_step, "show this step of the lesson (from 1)");
+    cli.add_flag("--presenter-notes", o.notes,
+                 "be the presenter-notes window (the app starts it from its Lesson panel); "
+                 "reads LESSON<TAB>STEP lines on stdin");
     cli.add_option("--view", o.view, "machine (default) or memory-order");
     cli.add_option("--ordering", o.ordering,
                    "memory-order view: publish|reset|mp|sb|sb-mb|lb, then any of ,x86 ,acqrel "
@@ -362,7 +422,12 @@ int main(int argc, char** argv) {
     glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, 3);
     glfwWindowHint(GLFW_OPENGL_PROFILE, GLFW_OPENGL_CORE_PROFILE);
     glfwWindowHint(GLFW_OPENGL_FORWARD_COMPAT, GLFW_TRUE);
-    GLFWwindow* win = glfwCreateWindow(o.width, o.height, "Ringside", nullptr, nullptr);
+    if (o.notes && size.empty()) {
+        o.width = 1000;
+        o.height = 700;
+    }
+    GLFWwindow* win = glfwCreateWindow(
+        o.width, o.height, o.notes ? "Ringside — presenter notes" : "Ringside", nullptr, nullptr);
     if (!win) {
         std::cerr << "ringside: error: cannot open an OpenGL 3.3 window\n";
         glfwTerminate();
@@ -386,7 +451,8 @@ int main(int argc, char** argv) {
     glfwSetWindowContentScaleCallback(
         win, [](GLFWwindow*, float x, float) { g_content_scale = std::max(1.0f, x); });
     g_content_scale = dpi;
-    float font_size = (m.presenter ? 30.0f : 16.0f) * dpi;
+    // The notes window is read from a step or two away: a larger font.
+    float font_size = (m.presenter ? 30.0f : o.notes ? 22.0f : 16.0f) * dpi;
     build_fonts(font_size);
     apply_theme(m.presenter ? Theme::Contrast : ui.theme);
     set_ui_scale(dpi);
@@ -396,6 +462,9 @@ int main(int argc, char** argv) {
 
     int frames = 0;
     bool presenter_was = m.presenter;
+    NotesFeed notes;
+    if (o.notes) // stdin is the main app's pipe: read it without blocking the window
+        fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);
     // A screenshot shows the state settled: its step's transition has finished.
     if (!o.screenshot.empty())
         m.frame += kTransitionFrames;
@@ -408,7 +477,9 @@ int main(int argc, char** argv) {
     int settle = 3;
     while (!glfwWindowShouldClose(win)) {
         const bool moving = m.playing || transition(m) < 1 || change_glow(m) > 0;
-        if (!headless && !moving && settle <= 0) {
+        if (o.notes && !headless) {
+            glfwWaitEventsTimeout(0.25); // the feed and the clock move without input
+        } else if (!headless && !moving && settle <= 0) {
             glfwWaitEvents();
             settle = 3;
         }
@@ -433,8 +504,21 @@ int main(int argc, char** argv) {
         ImGui::NewFrame();
         int fw, fh;
         glfwGetFramebufferSize(win, &fw, &fh);
-        tick(m, 1.0 / 60.0);
-        draw_frame(m, ui, fw, fh);
+        if (o.notes) {
+            bool closed = false;
+            notes.take(read_stdin(&closed));
+            if (closed && !headless) // the main window has gone: so do its notes
+                glfwSetWindowShouldClose(win, 1);
+            draw_presenter_notes(
+                notes, ui,
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - process_start)
+                    .count(),
+                fw, fh);
+        } else {
+            tick(m, 1.0 / 60.0);
+            draw_frame(m, ui, fw, fh);
+            feed_notes_window(m, ui);
+        }
         ImGui::Render();
         glViewport(0, 0, fw, fh);
         const ImVec4 bg = ImGui::GetStyleColorVec4(ImGuiCol_WindowBg);

@@ -2,11 +2,10 @@
 // the reveal, next/back (each step is the engine's exact state, by time travel), and "try it
 // yourself" to explore a copy of the state at the step.
 #include "lesson_player.hpp"
+#include "notes_feed.hpp"
 #include "panels.hpp"
 
 namespace ringside::app {
-
-namespace {
 
 // Narration's light markup, wrapped word by word: bold is drawn twice a pixel apart (one font
 // is loaded), code in the code colour, kernel functions as links whose tooltip names the file.
@@ -77,6 +76,8 @@ void draw_markup(const std::string& text, Theme t) {
     }
     ImGui::NewLine();
 }
+
+namespace {
 
 void draw_picker(const Model& m, Actions& a, Ui& ui) {
     const LessonPlayer* p = m.lesson.get();
@@ -187,6 +188,15 @@ void draw_lesson(const Model& m, Actions& a, Ui& ui) {
     } else if (ImGui::Button("try it yourself")) {
         a.try_it_yourself = true;
     }
+    if (!m.presenter) {
+        ImGui::SameLine();
+        if (ImGui::Button("notes window"))
+            ui.want_notes_window = true;
+        record_item("notes window button");
+        if (ImGui::IsItemHovered())
+            ImGui::SetTooltip("the presenter notes in a window of their own, for the speaker's "
+                              "screen; it follows the lesson");
+    }
     if (!p->error.empty())
         ImGui::TextColored(ImColor(error_colour(ui.theme)), "%s", p->error.c_str());
     if (!s)
@@ -199,6 +209,45 @@ void draw_lesson(const Model& m, Actions& a, Ui& ui) {
     if (!s->notes.empty() && !m.presenter && ImGui::CollapsingHeader("presenter notes"))
         draw_markup(s->notes, ui.theme);
     ImGui::EndChild();
+}
+
+void draw_presenter_notes(const NotesFeed& feed, Ui& ui, double seconds, int w, int h) {
+    ImGui::SetNextWindowPos(ImVec2(0, 0));
+    ImGui::SetNextWindowSize(ImVec2(float(w), float(h)));
+    ImGui::Begin("Presenter notes", nullptr,
+                 ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse);
+    record_panel("notes");
+    const int minutes = int(seconds) / 60, secs = int(seconds) % 60;
+    ImGui::TextDisabled("%02d:%02d since the notes opened", minutes, secs);
+    const Lesson* l = feed.lesson();
+    if (!l) {
+        if (!feed.error().empty())
+            ImGui::TextColored(ImColor(error_colour(ui.theme)), "%s", feed.error().c_str());
+        else
+            ImGui::TextDisabled("waiting for the lesson on the main screen");
+        ImGui::End();
+        return;
+    }
+    const int i = std::clamp(feed.step(), 0, int(l->steps.size()) - 1);
+    const LessonStep& s = l->steps[size_t(i)];
+    ImGui::Text("%s — step %d of %zu", l->title.c_str(), i + 1, l->steps.size());
+    ImGui::TextColored(ImColor(highlight_colour(ui.theme)), "%s", s.title.c_str());
+    ImGui::Separator();
+    if (!s.notes.empty())
+        draw_markup(s.notes, ui.theme);
+    else
+        ImGui::TextDisabled("no notes for this step");
+    if (s.question) {
+        ImGui::Separator();
+        ImGui::TextWrapped("The room predicts: %s", s.question->prompt.c_str());
+        ImGui::TextColored(ImColor(ok_colour(ui.theme)), "Answer: %s", s.question->answer.c_str());
+    }
+    ImGui::Separator();
+    if (i + 1 < int(l->steps.size()))
+        ImGui::TextDisabled("next: %s", l->steps[size_t(i + 1)].title.c_str());
+    else
+        ImGui::TextDisabled("the last step");
+    ImGui::End();
 }
 
 } // namespace ringside::app

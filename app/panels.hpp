@@ -37,9 +37,10 @@ struct Ui {
     float memory_zoom = 1; // 1 = fit
     std::map<uint32_t, std::pair<uint64_t, BitmapActivity>> bitmap_activity; // per slot number
     std::map<uint32_t, uint64_t> bitmap_first_word;                          // per slot number
-    bool show_picker = false;                     // the lesson picker over the lesson being played
-    int lesson_choice = -1;                       // the choice picked, before committing
-    char lesson_answer[256] = {};                 // or the answer typed
+    bool show_picker = false;       // the lesson picker over the lesson being played
+    bool want_notes_window = false; // the Lesson panel asked for the presenter-notes window
+    int lesson_choice = -1;         // the choice picked, before committing
+    char lesson_answer[256] = {};   // or the answer typed
     std::map<uint32_t, RingMarkers> ring_markers; // per vCPU id
 };
 
@@ -69,6 +70,11 @@ void draw_bitmaps(const Model& m, Actions& a, Ui& ui);
 void draw_timeline(const Model& m, Actions& a, Ui& ui);
 void draw_ordering(const Model& m, Actions& a, Ui& ui);
 void draw_lesson(const Model& m, Actions& a, Ui& ui);
+class NotesFeed;
+// The presenter-notes window's one panel (ringside --presenter-notes).
+void draw_presenter_notes(const NotesFeed& feed, Ui& ui, double seconds, int w, int h);
+// Lesson markup (**bold**, `code`, [[kernel_function]]), wrapped to the panel.
+void draw_markup(const std::string& text, Theme t);
 
 // Shared bits of presentation (widgets.cpp).
 void result_text(const std::string& result, Theme t); // errnos in the error colour

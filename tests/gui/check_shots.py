@@ -110,5 +110,8 @@ for path in sorted(glob.glob(out + "/lesson-[0-9]*.json")):
     lay = json.load(open(path))
     expect("lesson" in lay["panels"], "%s: the lesson panel was drawn" % os.path.basename(path))
 
+notes = json.load(open(out + "/notes.json"))
+expect("notes" in notes["panels"], "the presenter-notes window draws its panel")
+
 print("GUI checks:", "FAILED" if failures else "all passed")
 sys.exit(1 if failures else 0)

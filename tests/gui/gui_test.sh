@@ -40,4 +40,6 @@ shot explore-acqrel --lesson none --ordering explore,acqrel
 for lesson in "$dir"/../lessons/[0-9]*.toml; do
     shot "lesson-$(basename "$lesson" .toml)" --lesson "$lesson" --lesson-step 3
 done
+# The presenter-notes window, fed a lesson and a step as the main app feeds it.
+printf '%s\t3\n' "$dir/../lessons/04-dirty-ring.toml" | shot notes --presenter-notes
 python3 "$dir/gui/check_shots.py" "$out"

@@ -1,5 +1,6 @@
 // The app's model, headless: the page colours the guest-memory panel draws.
 #include "model.hpp"
+#include "notes_feed.hpp"
 
 #include <gtest/gtest.h>
 
@@ -277,4 +278,19 @@ TEST(Playback, SpeedAndEnd) {
         tick(m, 1.0 / 60.0);
     EXPECT_FALSE(m.playing);
     EXPECT_EQ(m.cursor, m.timeline.event_count());
+}
+
+// The notes window follows the latest complete line, loading the lesson it names.
+TEST(NotesFeed, FollowsTheLatestLine) {
+    NotesFeed f;
+    const std::string lesson = std::string(RINGSIDE_LESSON_DIR) + "/04-dirty-ring.toml";
+    EXPECT_FALSE(f.take(lesson + "\t"));
+    EXPECT_TRUE(f.take("2\n"));
+    ASSERT_NE(f.lesson(), nullptr);
+    EXPECT_EQ(f.step(), 2);
+    EXPECT_TRUE(f.take(notes_line(lesson, 0) + notes_line(lesson, 5)));
+    EXPECT_EQ(f.step(), 5);
+    EXPECT_TRUE(f.take(notes_line("/no/such/lesson.toml", 1)));
+    EXPECT_EQ(f.lesson(), nullptr);
+    EXPECT_NE(f.error().find("/no/such/lesson.toml"), std::string::npos);
 }
