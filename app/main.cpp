@@ -3,6 +3,7 @@
 #include "lesson_player.hpp"
 #include "notes_feed.hpp"
 #include "panels.hpp"
+#include "record.hpp"
 
 #include <glad/gl.h>
 
@@ -99,6 +100,8 @@ struct Options {
     std::string lesson;   // a lesson file, or "none"; default: the first of lessons/
     int lesson_step = 1;  // 1-based
     bool notes = false;   // be the presenter-notes window, fed on stdin
+    RecordOptions record; // --record: a lesson or scenario to a video
+    std::string record_format, record_captions;
     std::string ordering; // program[,x86][,acqrel][,no-wmb][,bad]
 };
 
@@ -252,6 +255,14 @@ void draw_frame(Model& m, Ui& ui, int w, int h) {
         const ImVec2 mp = ImGui::GetMousePos();
         ImGui::GetForegroundDrawList()->AddCircle(mp, 40, IM_COL32(255, 220, 0, 200), 48, 4);
     }
+    if (!ui.caption.empty()) { // burned-in captions of a recording: a band along the bottom
+        ImDrawList* fg = ImGui::GetForegroundDrawList();
+        const float pad = ImGui::GetFontSize() * 0.6f, size = ImGui::GetFontSize() * 1.3f;
+        const float band = size * 3.4f + pad * 2;
+        fg->AddRectFilled(ImVec2(0, H - band), ImVec2(W, H), IM_COL32(0, 0, 0, 215));
+        fg->AddText(ImGui::GetFont(), size, ImVec2(pad * 2, H - band + pad),
+                    IM_COL32(255, 255, 255, 255), ui.caption.c_str(), nullptr, W - pad * 4);
+    }
     const size_t before = m.history.size();
     apply(m, a);
     if (m.history.size() != before)
@@ -339,6 +350,16 @@ int main(int argc, char** argv) {
                    "open this lesson (a .toml file; default: the first in lessons/, unless "
                    "--scenario is given), or none");
     cli.add_option("--lesson-step", o.lesson_step, "show this step of the lesson (from 1)");
+    cli.add_option("--record", o.record.input,
+                   "record this lesson (.toml) or scenario (.scn) as a video, headless, and exit");
+    cli.add_option("--out", o.record.out, "with --record: the file to write");
+    cli.add_option("--fps", o.record.fps, "with --record: 30 (default) or 60");
+    cli.add_option("--format", o.record_format,
+                   "with --record: mp4, webm, gif or png (default: from --out's extension)");
+    cli.add_option("--captions", o.record_captions,
+                   "with --record: burn, srt, vtt or none (default) — from the narration");
+    cli.add_option("--seconds-per-step", o.record.seconds_per_step,
+                   "with --record: how long each step shows (default 3; a question twice)");
     cli.add_flag("--presenter-notes", o.notes,
                  "be the presenter-notes window (the app starts it from its Lesson panel); "
                  "reads LESSON<TAB>STEP lines on stdin");
@@ -359,6 +380,32 @@ int main(int argc, char** argv) {
         std::cerr << "ringside: error: --size must be WxH, like 1920x1080\n";
         return 2;
     }
+    const bool recording = !o.record.input.empty();
+    if (recording) {
+        if (size.empty())
+            o.width = 1920, o.height = 1080;
+        o.record.width = o.width;
+        o.record.height = o.height;
+        std::string bad = o.record.out.empty()
+                              ? "--record needs --out FILE"
+                              : finish_record_options(o.record, o.record_format, o.record_captions);
+        if (bad.empty() && std::system("command -v ffmpeg >/dev/null 2>&1") != 0)
+            bad = "ffmpeg is not installed (Debian: apt-get install ffmpeg)";
+        if (bad.empty()) {
+            const auto dir = std::filesystem::absolute(o.record.out).parent_path();
+            if (!std::filesystem::is_directory(dir) || access(dir.c_str(), W_OK) != 0)
+                bad = "cannot write " + o.record.out + ": " + dir.string() +
+                      " is not a writable folder";
+        }
+        if (!bad.empty()) {
+            std::cerr << "ringside: error: " << bad << '\n';
+            return 2;
+        }
+        if (std::filesystem::path(o.record.input).extension() == ".toml")
+            o.lesson = o.record.input;
+        else
+            o.scenario = o.record.input;
+    }
     Ui ui;
     if (!parse_theme(o.theme, &ui.theme)) {
         std::cerr << "ringside: error: --theme must be dark, light or contrast\n";
@@ -368,8 +415,12 @@ int main(int argc, char** argv) {
     Model m;
     load_history(m);
     load_scenario_text(m, kDefaultScenario, "default scenario");
-    if (!o.scenario.empty() && !load_scenario_file(m, o.scenario, o.steps))
-        std::cerr << "ringside: " << m.load_error << " (showing the default scenario)\n";
+    if (!o.scenario.empty() && !load_scenario_file(m, o.scenario, o.steps)) {
+        std::cerr << "ringside: " << m.load_error
+                  << (recording ? "\n" : " (showing the default scenario)\n");
+        if (recording)
+            return 2;
+    }
     m.presenter = o.presenter;
     // The lessons folder fills the picker; with no scenario the app opens on a lesson.
     scan_lesson_folder(m, RINGSIDE_LESSON_DIR);
@@ -395,6 +446,11 @@ int main(int argc, char** argv) {
         } else if (!o.lesson.empty()) {
             std::cerr << "ringside: " << o.lesson << ": no such lesson (showing the default "
                       << "scenario)\n";
+        }
+        if (recording && !o.lesson.empty() && (!m.lesson->lesson() || !m.lesson->error.empty())) {
+            if (m.lesson->error.empty())
+                std::cerr << "ringside: error: " << o.lesson << ": cannot open the lesson\n";
+            return 2;
         }
     }
     if (o.view != "machine" && o.view != "memory-order") {
@@ -473,7 +529,28 @@ int main(int argc, char** argv) {
         seek(m, 0);
     // When nothing moves the app sleeps until the next input: no redraws at 60 fps on a
     // presenter's laptop. After any input a few frames let ImGui settle its layout.
-    const bool headless = !o.screenshot.empty() || o.bench_frames > 0;
+    const bool headless = !o.screenshot.empty() || o.bench_frames > 0 || recording;
+    // Recording: the plan of frames, and ffmpeg reading them from a pipe as they come.
+    std::vector<RecordStep> plan;
+    FILE* encoder = nullptr;
+    uint64_t rec_frame = 0, rec_total = 0;
+    size_t rec_step = 0;
+    std::vector<unsigned char> pixels;
+    if (recording) {
+        plan = plan_recording(m, o.record);
+        rec_total = plan.empty() ? 0 : plan.back().first + plan.back().frames;
+        if (rec_total == 0) {
+            std::cerr << "ringside: error: " << o.record.input << ": nothing to record\n";
+            return 2;
+        }
+        signal(SIGPIPE, SIG_IGN); // ffmpeg failing is reported by pclose
+        encoder = popen(ffmpeg_command(o.record).c_str(), "w");
+        if (!encoder) {
+            std::cerr << "ringside: error: cannot start ffmpeg\n";
+            return 1;
+        }
+    }
+    const auto record_start = std::chrono::steady_clock::now();
     int settle = 3;
     while (!glfwWindowShouldClose(win)) {
         const bool moving = m.playing || transition(m) < 1 || change_glow(m) > 0;
@@ -515,7 +592,23 @@ int main(int argc, char** argv) {
                     .count(),
                 fw, fh);
         } else {
-            tick(m, 1.0 / 60.0);
+            if (recording) { // the plan says what this frame shows
+                while (rec_step + 1 < plan.size() && plan[rec_step + 1].first <= rec_frame)
+                    ++rec_step;
+                const RecordStep& st = plan[rec_step];
+                if (rec_frame == st.first) {
+                    if (st.lesson_step >= 0) {
+                        go_to_step(m, st.lesson_step);
+                    } else {
+                        m.limit = ~0ull;
+                        seek(m, st.seek);
+                    }
+                    ui.caption = o.record.captions == Captions::Burn ? st.caption : "";
+                }
+                if (st.reveal_at && rec_frame == st.reveal_at)
+                    commit_answer(m, st.answer);
+            }
+            tick(m, 1.0 / (recording ? o.record.fps : 60.0));
             draw_frame(m, ui, fw, fh);
             feed_notes_window(m, ui);
         }
@@ -525,6 +618,34 @@ int main(int argc, char** argv) {
         glClearColor(bg.x, bg.y, bg.z, 1);
         glClear(GL_COLOR_BUFFER_BIT);
         ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+        if (recording) {
+            glFinish();
+            pixels.resize(size_t(fw) * size_t(fh) * 4);
+            glPixelStorei(GL_PACK_ALIGNMENT, 1);
+            glReadBuffer(GL_BACK);
+            glReadPixels(0, 0, fw, fh, GL_RGBA, GL_UNSIGNED_BYTE, pixels.data());
+            if (fwrite(pixels.data(), 1, pixels.size(), encoder) != pixels.size()) {
+                std::cerr << "\nringside: error: ffmpeg stopped taking frames\n";
+                glfwSetWindowShouldClose(win, 1);
+                frames = -1000;
+            }
+            ++rec_frame;
+            if (rec_frame % 10 == 0 || rec_frame == rec_total) { // progress on the terminal
+                const double spent =
+                    std::chrono::duration<double>(std::chrono::steady_clock::now() - record_start)
+                        .count();
+                const int done = int(40 * rec_frame / rec_total);
+                std::fprintf(stderr, "\rrecording [%s%s] %llu/%llu frames %3d%% ETA %.0f s ",
+                             std::string(size_t(done), '#').c_str(),
+                             std::string(size_t(40 - done), '-').c_str(),
+                             static_cast<unsigned long long>(rec_frame),
+                             static_cast<unsigned long long>(rec_total),
+                             int(100 * rec_frame / rec_total),
+                             spent / double(rec_frame) * double(rec_total - rec_frame));
+            }
+            if (rec_frame >= rec_total)
+                glfwSetWindowShouldClose(win, 1);
+        }
         // A few frames let ImGui settle its layout (sizes measured in the previous frame).
         if (!o.screenshot.empty() && ++frames == 4) {
             glFinish();
@@ -564,6 +685,19 @@ int main(int argc, char** argv) {
                     frame_ms[frame_ms.size() / 2], frame_ms[frame_ms.size() * 99 / 100],
                     frame_ms.size(), o.width, o.height);
         std::printf("first frame %.0f ms after start\n", first_frame_ms);
+    }
+    if (encoder) {
+        const int status = pclose(encoder);
+        std::fprintf(stderr, "\n");
+        if (status != 0 || frames < 0) {
+            std::cerr << "ringside: error: ffmpeg could not write " << o.record.out << '\n';
+            frames = -1000;
+        } else if (o.record.captions == Captions::Srt || o.record.captions == Captions::Vtt) {
+            const std::string ext = o.record.captions == Captions::Srt ? ".srt" : ".vtt";
+            std::filesystem::path side(o.record.out);
+            side.replace_extension(ext);
+            std::ofstream(side) << caption_file(plan, o.record.fps, o.record.captions);
+        }
     }
     ImGui_ImplOpenGL3_Shutdown();
     ImGui_ImplGlfw_Shutdown();

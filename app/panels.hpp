@@ -38,6 +38,7 @@ struct Ui {
     std::map<uint32_t, std::pair<uint64_t, BitmapActivity>> bitmap_activity; // per slot number
     std::map<uint32_t, uint64_t> bitmap_first_word;                          // per slot number
     bool show_picker = false;       // the lesson picker over the lesson being played
+    std::string caption;            // burned-in caption of a recording
     bool want_notes_window = false; // the Lesson panel asked for the presenter-notes window
     int lesson_choice = -1;         // the choice picked, before committing
     char lesson_answer[256] = {};   // or the answer typed

@@ -1,0 +1,55 @@
+// Recorded demos: a lesson or a scenario played step by step, headless, each frame handed to an
+// ffmpeg process through a pipe while the next one renders. Animation time is the frame counter,
+// never the wall clock, so the same inputs give the same frames. GUI-free: the plan of frames,
+// ffmpeg's arguments and the caption files; main.cpp renders and pipes.
+#pragma once
+
+#include "model.hpp"
+
+#include <string>
+#include <vector>
+
+namespace ringside::app {
+
+enum class VideoFormat { Mp4, Webm, Gif, Png };
+enum class Captions { None, Burn, Srt, Vtt };
+
+struct RecordOptions {
+    std::string input; // a lesson (.toml) or a scenario (.scn)
+    std::string out;
+    VideoFormat format = VideoFormat::Mp4;
+    Captions captions = Captions::None;
+    int fps = 30;
+    double seconds_per_step = 3;
+    int width = 1920, height = 1080;
+};
+
+// Fills format from the output's extension when not given; "" or what is wrong.
+std::string finish_record_options(RecordOptions& o, const std::string& format,
+                                  const std::string& captions);
+
+// One step of the recording: what the screen shows from frame `first` on.
+struct RecordStep {
+    uint64_t first = 0, frames = 0;
+    std::string caption;    // the step's title and narration, as plain text
+    int lesson_step = -1;   // a lesson's step, or
+    uint64_t seek = 0;      // a scenario's state after this many events
+    uint64_t reveal_at = 0; // a question's answer is committed at this frame (0: none)
+    std::string answer;
+};
+
+// Plain text of lesson markup (no **, `, [[ ]]).
+std::string plain_text(const std::string& markup);
+
+// The steps of a lesson already opened in m (lesson player), or of the scenario loaded in m
+// (one step a command).
+std::vector<RecordStep> plan_recording(const Model& m, const RecordOptions& o);
+
+// ffmpeg's command line: raw RGBA frames on stdin (bottom row first, as OpenGL reads them),
+// out to the file; bit-exact, single-threaded encoding so the same frames give the same file.
+std::string ffmpeg_command(const RecordOptions& o);
+
+// SubRip or WebVTT captions for the steps.
+std::string caption_file(const std::vector<RecordStep>& steps, int fps, Captions kind);
+
+} // namespace ringside::app
