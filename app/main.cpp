@@ -457,7 +457,8 @@ int main(int argc, char** argv) {
         std::cerr << "ringside: error: --view must be machine or memory-order\n";
         return 2;
     }
-    m.ordering.shown = o.view == "memory-order" || !o.ordering.empty();
+    if (o.view == "memory-order" || !o.ordering.empty()) // else as the lesson's step says
+        m.ordering.shown = true;
     if (!o.ordering.empty() && !parse_ordering(o.ordering, &m.ordering)) {
         std::cerr << "ringside: error: --ordering: unknown program or option in '" << o.ordering
                   << "'\n";

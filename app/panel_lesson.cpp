@@ -113,7 +113,7 @@ void draw_question(const Model& m, Actions& a, Ui& ui, const LessonPlayer& p, co
     const Theme t = ui.theme;
     ImGui::Separator();
     ImGui::PushStyleColor(ImGuiCol_Text, highlight_colour(t));
-    ImGui::TextWrapped("Predict: %s", q.prompt.c_str());
+    draw_markup("**Predict:** " + q.prompt, t);
     ImGui::PopStyleColor();
     ImGui::TextDisabled("the command: %s", q.ask.text.c_str());
     if (!p.revealed()) {
