@@ -537,6 +537,7 @@ int main(int argc, char** argv) {
     uint64_t rec_frame = 0, rec_total = 0;
     size_t rec_step = 0;
     std::vector<unsigned char> pixels;
+    std::unique_ptr<FramePipe> to_encoder;
     if (recording) {
         plan = plan_recording(m, o.record);
         rec_total = plan.empty() ? 0 : plan.back().first + plan.back().frames;
@@ -550,6 +551,7 @@ int main(int argc, char** argv) {
             std::cerr << "ringside: error: cannot start ffmpeg\n";
             return 1;
         }
+        to_encoder = std::make_unique<FramePipe>(encoder);
     }
     const auto record_start = std::chrono::steady_clock::now();
     int settle = 3;
@@ -625,7 +627,7 @@ int main(int argc, char** argv) {
             glPixelStorei(GL_PACK_ALIGNMENT, 1);
             glReadBuffer(GL_BACK);
             glReadPixels(0, 0, fw, fh, GL_RGBA, GL_UNSIGNED_BYTE, pixels.data());
-            if (fwrite(pixels.data(), 1, pixels.size(), encoder) != pixels.size()) {
+            if (!to_encoder->push(pixels)) {
                 std::cerr << "\nringside: error: ffmpeg stopped taking frames\n";
                 glfwSetWindowShouldClose(win, 1);
                 frames = -1000;
@@ -688,9 +690,10 @@ int main(int argc, char** argv) {
         std::printf("first frame %.0f ms after start\n", first_frame_ms);
     }
     if (encoder) {
+        const bool written = to_encoder->finish();
         const int status = pclose(encoder);
         std::fprintf(stderr, "\n");
-        if (status != 0 || frames < 0) {
+        if (status != 0 || frames < 0 || !written) {
             std::cerr << "ringside: error: ffmpeg could not write " << o.record.out << '\n';
             frames = -1000;
         } else if (o.record.captions == Captions::Srt || o.record.captions == Captions::Vtt) {

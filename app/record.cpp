@@ -162,4 +162,56 @@ std::string caption_file(const std::vector<RecordStep>& steps, int fps, Captions
     return out;
 }
 
+FramePipe::FramePipe(FILE* out, size_t depth)
+    : out_(out), depth_(depth), writer_([this] { run(); }) {}
+
+FramePipe::~FramePipe() {
+    finish();
+}
+
+void FramePipe::run() {
+    for (;;) {
+        std::vector<unsigned char> frame;
+        {
+            std::unique_lock lock(mutex_);
+            changed_.wait(lock, [this] { return closing_ || !queue_.empty(); });
+            if (queue_.empty())
+                return;
+            frame = std::move(queue_.front());
+            queue_.pop_front();
+        }
+        changed_.notify_all();
+        const bool ok = fwrite(frame.data(), 1, frame.size(), out_) == frame.size();
+        if (!ok) {
+            std::lock_guard lock(mutex_);
+            failed_ = true;
+            queue_.clear();
+            closing_ = true;
+            changed_.notify_all();
+            return;
+        }
+    }
+}
+
+bool FramePipe::push(std::vector<unsigned char> frame) {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [this] { return failed_ || queue_.size() < depth_; });
+    if (failed_)
+        return false;
+    queue_.push_back(std::move(frame));
+    changed_.notify_all();
+    return true;
+}
+
+bool FramePipe::finish() {
+    {
+        std::lock_guard lock(mutex_);
+        closing_ = true;
+    }
+    changed_.notify_all();
+    if (writer_.joinable())
+        writer_.join();
+    return !failed_;
+}
+
 } // namespace ringside::app

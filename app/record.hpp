@@ -6,7 +6,12 @@
 
 #include "model.hpp"
 
+#include <condition_variable>
+#include <cstdio>
+#include <deque>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace ringside::app {
@@ -51,5 +56,27 @@ std::string ffmpeg_command(const RecordOptions& o);
 
 // SubRip or WebVTT captions for the steps.
 std::string caption_file(const std::vector<RecordStep>& steps, int fps, Captions kind);
+
+// Hands frames to ffmpeg from a thread of its own, so the next frame renders while the pipe
+// takes this one; at most `depth` frames wait (a slow encoder slows the renderer, no more).
+class FramePipe {
+  public:
+    FramePipe(FILE* out, size_t depth = 3);
+    FramePipe(const FramePipe&) = delete;
+    FramePipe& operator=(const FramePipe&) = delete;
+    ~FramePipe();
+    bool push(std::vector<unsigned char> frame); // false once a write has failed
+    bool finish();                               // every frame written, or false
+
+  private:
+    void run();
+    FILE* out_;
+    size_t depth_;
+    std::deque<std::vector<unsigned char>> queue_;
+    std::mutex mutex_;
+    std::condition_variable changed_;
+    bool closing_ = false, failed_ = false;
+    std::thread writer_;
+};
 
 } // namespace ringside::app
