@@ -305,29 +305,13 @@ constexpr std::pair<Focus, const char*> kFocusNames[] = {
     {Focus::Ordering, "ordering"},
 };
 
+// A highlight's number: the scenario language's integers, at most 16 digits.
 std::optional<uint64_t> parse_u64(std::string_view s) {
-    int base = 10;
-    if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-        base = 16;
-        s.remove_prefix(2);
-    }
-    if (s.empty() || s.size() > 16)
-        return std::nullopt;
+    const size_t digits =
+        s.size() - (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X') ? 2 : 0);
     uint64_t v = 0;
-    for (char ch : s) {
-        int d;
-        if (ch >= '0' && ch <= '9')
-            d = ch - '0';
-        else if (base == 16 && ch >= 'a' && ch <= 'f')
-            d = ch - 'a' + 10;
-        else if (base == 16 && ch >= 'A' && ch <= 'F')
-            d = ch - 'A' + 10;
-        else
-            return std::nullopt;
-        if (v > (~0ull - uint64_t(d)) / uint64_t(base))
-            return std::nullopt;
-        v = v * uint64_t(base) + uint64_t(d);
-    }
+    if (digits > 16 || scenario::parse_integer(s, &v) != scenario::IntegerError::None)
+        return std::nullopt;
     return v;
 }
 

@@ -70,4 +70,8 @@ using ParsedLine = std::variant<std::monostate, Command, ParseError>;
 // Parses one line (without its newline).
 ParsedLine parse_line(std::string_view line);
 
+// A decimal or 0x-hex integer as the scenario language writes one (no K/M suffix here).
+enum class IntegerError { None, Malformed, TooBig };
+IntegerError parse_integer(std::string_view s, uint64_t* out);
+
 } // namespace ringside::scenario

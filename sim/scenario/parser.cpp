@@ -35,6 +35,37 @@ std::string quoted(std::string_view s) {
     return out + "'";
 }
 
+} // namespace
+
+IntegerError parse_integer(std::string_view s, uint64_t* out) {
+    int base = 10;
+    if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+        base = 16;
+        s.remove_prefix(2);
+    }
+    if (s.empty())
+        return IntegerError::Malformed;
+    uint64_t v = 0;
+    for (char ch : s) {
+        int d = 0;
+        if (ch >= '0' && ch <= '9')
+            d = ch - '0';
+        else if (base == 16 && ch >= 'a' && ch <= 'f')
+            d = ch - 'a' + 10;
+        else if (base == 16 && ch >= 'A' && ch <= 'F')
+            d = ch - 'A' + 10;
+        else
+            return IntegerError::Malformed;
+        if (v > (~0ull - uint64_t(d)) / uint64_t(base))
+            return IntegerError::TooBig;
+        v = v * uint64_t(base) + uint64_t(d);
+    }
+    *out = v;
+    return IntegerError::None;
+}
+
+namespace {
+
 // Decimal or 0x hex, with an optional K (x1024) or M (x1048576) suffix.
 uint64_t parse_number(std::string_view s, int col, std::string_view what) {
     const std::string_view written = s;
@@ -50,27 +81,16 @@ uint64_t parse_number(std::string_view s, int col, std::string_view what) {
         scale = 1048576;
     if (scale != 1)
         s.remove_suffix(1);
-    int base = 10;
-    if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-        base = 16;
-        s.remove_prefix(2);
-    }
-    if (s.empty())
-        fail();
     uint64_t v = 0;
-    for (char ch : s) {
-        int d = 0;
-        if (ch >= '0' && ch <= '9')
-            d = ch - '0';
-        else if (base == 16 && ch >= 'a' && ch <= 'f')
-            d = ch - 'a' + 10;
-        else if (base == 16 && ch >= 'A' && ch <= 'F')
-            d = ch - 'A' + 10;
-        else
-            fail();
-        if (v > (~0ull - d) / base)
-            bad(col, "number " + quoted(written) + " does not fit in 64 bits");
-        v = v * base + d;
+    switch (parse_integer(s, &v)) {
+    case IntegerError::Malformed:
+        fail();
+        break;
+    case IntegerError::TooBig:
+        bad(col, "number " + quoted(written) + " does not fit in 64 bits");
+        break;
+    case IntegerError::None:
+        break;
     }
     if (v > ~0ull / scale)
         bad(col, "number " + quoted(written) + " does not fit in 64 bits");

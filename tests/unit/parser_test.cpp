@@ -98,3 +98,22 @@ TEST(ListFormat, RunsOfThreeOrMore) {
     EXPECT_EQ(format_list({1, 2}), "1,2");
     EXPECT_EQ(format_list({1, 2, 4, 6, 7, 8, 9}), "1,2,4,6-9");
 }
+
+// The integers the language and the lessons' highlights share: decimal or 0x hex, 64 bits.
+TEST(ParseInteger, DecimalHexAndLimits) {
+    uint64_t v = 0;
+    EXPECT_EQ(ringside::scenario::parse_integer("4096", &v),
+              ringside::scenario::IntegerError::None);
+    EXPECT_EQ(v, 4096u);
+    EXPECT_EQ(ringside::scenario::parse_integer("0xFFFFffffFFFFffff", &v),
+              ringside::scenario::IntegerError::None);
+    EXPECT_EQ(v, ~0ull);
+    EXPECT_EQ(ringside::scenario::parse_integer("18446744073709551616", &v),
+              ringside::scenario::IntegerError::TooBig);
+    EXPECT_EQ(ringside::scenario::parse_integer("0x", &v),
+              ringside::scenario::IntegerError::Malformed);
+    EXPECT_EQ(ringside::scenario::parse_integer("12g", &v),
+              ringside::scenario::IntegerError::Malformed);
+    EXPECT_EQ(ringside::scenario::parse_integer("", &v),
+              ringside::scenario::IntegerError::Malformed);
+}
