@@ -4,17 +4,9 @@
 # output format, the generated litmus program, exit codes. $1 = ringside-sim.
 set -u
 sim=$1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-fail() { echo "FAIL $1"; fails=$((fails + 1)); }
-run() { # expected-status command...
-    local want=$1
-    shift
-    timeout 120 "$@" >"$tmp/out" 2>"$tmp/err"
-    local got=$?
-    [ "$got" = "$want" ] || { fail "exit $got, wanted $want: $*"; head -5 "$tmp/out" "$tmp/err"; }
-}
+RUN_TIMEOUT=120
+# shellcheck source=harness.sh
+source "$(dirname "$0")"/harness.sh
 count() { sed -n "s/^$1: \([0-9]*\)$/\1/p" "$tmp/out"; }
 race() { awk -v r="$1" '$1 == r { print $2 }' "$tmp/out"; }
 positive() { [ -n "$2" ] && [ "$2" -gt 0 ] || fail "$1: wanted > 0, got '$2'"; }

@@ -4,17 +4,8 @@
 set -u
 sim=$1
 dir=$2
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-fail() { echo "FAIL $1"; fails=$((fails + 1)); }
-run() { # expected-status command...
-    local want=$1
-    shift
-    timeout 60 "$@" >"$tmp/out" 2>"$tmp/err"
-    local got=$?
-    [ "$got" = "$want" ] || { fail "exit $got, wanted $want: $*"; head -5 "$tmp/out" "$tmp/err"; }
-}
+# shellcheck source=../cli/harness.sh
+source "$(dirname "$0")"/../cli/harness.sh
 
 # herd7's own output for the five examples: the block byte for byte (less its Hash line, and
 # its Time line, already removed from the files), and by default the Observation line alone.
