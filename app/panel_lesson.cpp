@@ -14,6 +14,7 @@ void draw_markup(const std::string& text, Theme t) {
     float x = 0;
     const float space = ImGui::CalcTextSize(" ").x;
     bool line_start = true;
+    bool glued = false; // the last word had no space after it: the next one sticks to it
     for (const Span& s : parse_markup(text)) {
         if (s.kind == Span::ParagraphBreak) {
             ImGui::NewLine();
@@ -36,10 +37,12 @@ void draw_markup(const std::string& text, Theme t) {
                     ImGui::TextUnformatted(" ");
                     x += space;
                 }
+                glued = false;
                 continue;
             }
             const float w = ImGui::CalcTextSize(word.c_str()).x;
-            if (!line_start && x + w > right) {
+            // A word glued to the one before (the "." after a bold span) never starts a line.
+            if (!line_start && !glued && x + w > right) {
                 x = 0;
                 line_start = true;
             } else if (!line_start) {
@@ -67,6 +70,7 @@ void draw_markup(const std::string& text, Theme t) {
             }
             x += w;
             line_start = false;
+            glued = !space_after;
             if (space_after) {
                 ImGui::SameLine(0, 0);
                 ImGui::TextUnformatted(" ");
