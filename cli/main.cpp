@@ -1,5 +1,6 @@
 // ringside-sim: the headless front end to Ringside's engine.
 #include "dry_run.hpp"
+#include "migrate/compare.hpp"
 #include "ordering/explorer.hpp"
 #include "ordering/litmus_check.hpp"
 #include "ordering/litmus_parser.hpp"
@@ -243,6 +244,169 @@ int explore_ring(const std::string& arch, const std::string& harvest,
     return 0;
 }
 
+// "1G", "512M", "64K" or a plain number of bytes.
+bool parse_size(const std::string& text, uint64_t* out) {
+    std::string t = text;
+    uint64_t scale = 1;
+    if (!t.empty()) {
+        const char u = char(std::toupper(static_cast<unsigned char>(t.back())));
+        scale = u == 'K' ? 1ull << 10 : u == 'M' ? 1ull << 20 : u == 'G' ? 1ull << 30 : 1;
+        if (scale != 1)
+            t.pop_back();
+    }
+    uint64_t v = 0;
+    if (scenario::parse_integer(t, &v) != scenario::IntegerError::None || v > ~0ull / scale)
+        return false;
+    *out = v * scale;
+    return true;
+}
+
+std::string fixed(uint64_t num, uint64_t den, int decimals) {
+    // num/den with `decimals` decimals, rounded down, integer arithmetic only.
+    uint64_t scale = 1;
+    for (int i = 0; i < decimals; ++i)
+        scale *= 10;
+    const unsigned __int128 v = (unsigned __int128)num * scale / den;
+    std::string frac = std::to_string(uint64_t(v % scale));
+    while (int(frac.size()) < decimals)
+        frac = "0" + frac;
+    return std::to_string(uint64_t(v / scale)) + (decimals ? "." + frac : "");
+}
+
+struct MigrateArgs {
+    std::string mode = "all", arch = "arm64", kernel = "6.6", pml, memory = "1G";
+    uint32_t vcpus = 4, ring = 4096;
+    std::string workload, migrate, csv, json;
+    bool scenario = false;
+};
+
+// ringside-sim migrate: one guest, one workload, pre-copy migrated in each mode.
+int migrate_modes(const MigrateArgs& a) {
+    auto fail = [](const std::string& m) {
+        std::cout << "ringside-sim migrate: error: " << m << '\n';
+        return 2;
+    };
+    migrate::GuestSetup g;
+    {
+        // The VM the way the scenario language reads one, with its own checks and messages.
+        std::string line = "vm arch=" + a.arch + " kernel=" + a.kernel;
+        if (!a.pml.empty())
+            line += " pml=" + a.pml;
+        auto parsed = scenario::parse_line(line);
+        if (auto* e = std::get_if<scenario::ParseError>(&parsed))
+            return fail(e->message);
+        const VmSpec spec = std::get<scenario::Command>(parsed).vm;
+        g.arch = spec.arch;
+        g.version = spec.version;
+        g.pml = spec.pml;
+    }
+    uint64_t bytes = 0;
+    if (!parse_size(a.memory, &bytes) || bytes < 4096 || bytes / 4096 > KVM_MEM_MAX_NR_PAGES)
+        return fail("--memory '" + a.memory + "': a size such as 1G, 512M or 64K (4K to 8T)");
+    g.pages = bytes / 4096;
+    if (a.vcpus == 0 || a.vcpus > 1024)
+        return fail("--vcpus must be 1 to 1024");
+    g.vcpus = a.vcpus;
+    g.ring_entries = a.ring;
+    if (!a.workload.empty()) {
+        auto parsed = scenario::parse_line("workload all " + a.workload);
+        if (auto* e = std::get_if<scenario::ParseError>(&parsed))
+            return fail("--workload '" + a.workload + "': column " + std::to_string(e->col - 13) +
+                        ": " + e->message);
+        g.workload = std::get<scenario::Command>(parsed).workload;
+    }
+    if (!a.migrate.empty()) {
+        auto parsed = scenario::parse_line("migrate " + a.migrate);
+        if (auto* e = std::get_if<scenario::ParseError>(&parsed))
+            return fail("--migrate '" + a.migrate + "': column " + std::to_string(e->col - 8) +
+                        ": " + e->message);
+        g.config = std::get<scenario::Command>(parsed).migration;
+    }
+    std::vector<migrate::Mode> modes;
+    if (a.mode == "all") {
+        modes.assign(std::begin(migrate::kModes), std::end(migrate::kModes));
+    } else {
+        size_t pos = 0;
+        while (pos <= a.mode.size()) {
+            const size_t comma = std::min(a.mode.find(',', pos), a.mode.size());
+            migrate::Mode m;
+            if (!migrate::mode_from_name(a.mode.substr(pos, comma - pos), &m))
+                return fail("unknown --mode '" + a.mode.substr(pos, comma - pos) +
+                            "' (bitmap, clear, ring, ring+bitmap, or all)");
+            modes.push_back(m);
+            pos = comma + 1;
+        }
+    }
+    if (a.scenario) {
+        for (migrate::Mode m : modes)
+            std::cout << "# " << migrate::mode_name(m) << "\n"
+                      << migrate::setup_scenario(g, m) << migrate::migrate_line(g.config) << "\n";
+        return 0;
+    }
+    std::cout << "guest: " << arch_name(g.arch) << " " << version_name(g.version) << ", " << g.pages
+              << " pages (" << fixed(g.pages * 4096, 1 << 20, 0) << " MiB), " << g.vcpus
+              << " vCPUs, " << g.ring_entries
+              << "-entry rings; workload on each vCPU: " << migrate::workload_text(g.workload)
+              << "\n"
+              << "migration: " << fixed(g.config.bandwidth, 1 << 20, 1) << " MiB/s, downtime "
+              << "limit " << g.config.downtime_ns / 1000000 << " ms, at most "
+              << g.config.max_rounds << " rounds\n";
+    std::vector<migrate::MigrationResult> runs;
+    for (migrate::Mode m : modes) {
+        migrate::MigrationResult r = migrate::run_mode(g, m);
+        const std::string name(migrate::mode_name(m));
+        if (!r.error.empty()) {
+            std::cout << "\n" << name << ": unavailable: " << r.error << "\n";
+            continue;
+        }
+        std::cout << "\n"
+                  << name << ": " << r.summary() << ", " << fixed(r.total_ns, 1000000000, 2)
+                  << " s in all\n";
+        if (!r.ordering_note.empty())
+            std::cout << "  " << r.ordering_note << "\n";
+        std::printf("  %-5s %9s %9s %9s %10s %6s %10s %9s %9s %8s %8s %7s %9s\n", "round", "dirty",
+                    "sent", "time ms", "writes", "ioctls", "bitmap B", "entries", "ring-full",
+                    "pml-full", "faults", "flushes", "stall ms");
+        for (const migrate::Round& x : r.per_round) {
+            const migrate::Costs& c = x.costs;
+            std::fflush(stdout);
+            std::printf("  %-5s %9llu %9llu %9s %10llu %6llu %10s %9llu %9llu %8llu %8llu %7llu "
+                        "%9s\n",
+                        x.stop ? "stop" : std::to_string(x.index).c_str(),
+                        (unsigned long long)x.dirty, (unsigned long long)x.sent,
+                        fixed(x.end_ns - x.start_ns, 1000000, 1).c_str(),
+                        (unsigned long long)c.guest_writes, (unsigned long long)c.ioctls,
+                        std::to_string(c.bitmap_bytes).c_str(), (unsigned long long)c.ring_entries,
+                        (unsigned long long)c.ring_full_exits, (unsigned long long)c.pml_full_exits,
+                        (unsigned long long)c.faults, (unsigned long long)c.tlb_flushes,
+                        fixed(c.stalled_ns, 1000000, 1).c_str());
+        }
+        std::fflush(stdout);
+        for (size_t i = 0; i < r.lost.size(); ++i)
+            std::cout << "  LOST " << r.lost_text(i) << "\n";
+        runs.push_back(std::move(r));
+    }
+    auto write_file = [&](const std::string& path, const std::string& text) {
+        std::ofstream f(path, std::ios::binary);
+        f << text;
+        f.close();
+        if (!f)
+            return fail("cannot write '" + path + "': " + std::strerror(errno));
+        return 0;
+    };
+    if (!a.csv.empty())
+        if (int e = write_file(a.csv, migrate::costs_csv(runs)))
+            return e;
+    if (!a.json.empty()) {
+        std::string j = "[";
+        for (size_t i = 0; i < runs.size(); ++i)
+            j += (i ? ",\n" : "\n") + migrate::result_json(runs[i]);
+        if (int e = write_file(a.json, j + "\n]\n"))
+            return e;
+    }
+    return 0;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -279,11 +443,50 @@ int main(int argc, char** argv) {
   getlog ID [as=N]                                  KVM_GET_DIRTY_LOG
   clearlog ID first=F num=N [bits=LIST|all] [as=N]  KVM_CLEAR_DIRTY_LOG
   show ring ID | entry ID I | bitmap ID | wp ID | harvested
+  workload ID|all seq|uniform|zipf|burst|idle [pages=LIST] [rate=N] [hot=N] [s=X.Y]
+     [on=MS] [off=MS] [seed=N]                      what a vCPU writes while migrating
+  migrate [bandwidth=BYTES/S] [downtime=MS] [max-rounds=N] [tick=MS] [reap=MS] [chunk=PAGES]
+     [harvest=acqrel|plain] [its-save=PAGES] [kernel-write=GFN@MS,...]
+                                                    pre-copy live migration (see below)
+  show round N | lost                               the last migration's round N, lost pages
   expect TEXT                                       the previous result must be TEXT
 CAP: DIRTY_LOG_RING, DIRTY_LOG_RING_ACQ_REL, DIRTY_LOG_RING_WITH_BITMAP,
   MANUAL_DIRTY_LOG_PROTECT2, NR_MEMSLOTS, MULTI_ADDRESS_SPACE, MAX_VCPUS, MAX_VCPU_ID,
   USER_MEMORY, or a number. PAGES: 5, 3..9 or 0..3,7,12..13. Numbers: decimal or 0x hex,
   with K/M suffixes.)");
+
+    auto* mig = app.add_subcommand(
+        "migrate",
+        "Migrate one guest with QEMU-style pre-copy in each dirty-tracking mode (bitmap, clear, "
+        "ring, ring+bitmap), on a simulated clock, and print each round's costs.\n"
+        "Exit status: 0 migrated (lost pages and non-convergence are results), 2 an error.");
+    MigrateArgs ma;
+    mig->add_option("--mode", ma.mode, "bitmap, clear, ring, ring+bitmap, a comma list, or all")
+        ->capture_default_str();
+    mig->add_option("--arch", ma.arch, "x86_64, arm64, loongarch or riscv")->capture_default_str();
+    mig->add_option("--kernel", ma.kernel, "X.Y")->capture_default_str();
+    mig->add_option("--pml", ma.pml, "on or off (x86_64; default on)");
+    mig->add_option("--memory", ma.memory, "guest RAM, one memslot: 64M, 1G, 16G ...")
+        ->capture_default_str();
+    mig->add_option("--vcpus", ma.vcpus, "vCPUs, each running the workload")->capture_default_str();
+    mig->add_option("--ring", ma.ring, "dirty ring entries per vCPU (ring modes)")
+        ->capture_default_str();
+    mig->add_option("--workload", ma.workload,
+                    "each vCPU's writes, as the workload command's words after `all` "
+                    "(default: zipf rate=20000 hot=65536 seed=1)");
+    mig->add_option("--migrate", ma.migrate,
+                    "options of the migrate command: bandwidth=128M downtime=300 max-rounds=30 "
+                    "its-save=PAGES kernel-write=GFN@MS harvest=plain ...");
+    mig->add_option("--csv", ma.csv, "write every round's costs, every mode, as CSV");
+    mig->add_option("--json", ma.json, "write the results as JSON");
+    mig->add_flag("--scenario", ma.scenario,
+                  "print each mode's setup as a scenario file instead of running it");
+    mig->footer(R"(Each mode's VM is set up as QEMU sets one up: the ring caps first, WITH_BITMAP
+before any memslot, MANUAL_DIRTY_LOG_PROTECT2 only without the ring (see --scenario). A mode
+this kernel cannot do is reported unavailable, with the call that failed.
+Rounds: round 0 sends every page; each later round sends what the last sync collected; when
+that fits in the downtime limit at the bandwidth the vCPUs stop and the rest is sent (stop).
+LOST lines name each page whose destination copy differs from the source at the end.)");
 
     auto* caps = app.add_subcommand(
         "caps", "Print what checking and enabling each dirty-tracking capability returns on one "
@@ -405,6 +608,8 @@ kvm_dirty_ring_reap_one) or reset (KVM's kvm_dirty_ring_reset); laps reuse each 
     if (*explore)
         return explore_ring(ex_arch, ex_harvest, ex_patches, ex_entries, ex_laps, ex_witness,
                             ex_litmus);
+    if (*mig)
+        return migrate_modes(ma);
     if (*caps)
         return print_caps(caps_arch, caps_kernel, caps_pml, caps_page, caps_json);
     return 2;

@@ -4,6 +4,7 @@
 
 #include "../kernel_config.hpp"
 #include "../kvm.hpp"
+#include "../migrate/migration.hpp"
 #include "../vmm.hpp"
 
 #include <cstdint>
@@ -31,6 +32,10 @@ enum class Op : uint8_t {
     ShowBitmap,
     ShowWp,
     ShowHarvested,
+    Workload,
+    Migrate,
+    ShowRound,
+    ShowLost,
     Expect,
 };
 
@@ -57,6 +62,9 @@ struct Command {
     std::optional<PageList> bits;              // clearlog: nullopt = all
     uint64_t index = 0;                        // show entry
     std::string expect;                        // expect
+    bool all_vcpus = false;                    // workload all
+    migrate::WorkloadSpec workload;            // workload
+    migrate::MigrationConfig migration;        // migrate
 };
 
 struct ParseError {

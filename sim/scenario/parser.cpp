@@ -404,8 +404,143 @@ Command parse_command(const std::vector<Word>& w) {
         }
         return c;
     }
+    if (name == "workload") {
+        c.op = Op::Workload;
+        need_words(w, 3,
+                   "workload ID|all seq|uniform|zipf|burst|idle [pages=LIST] [rate=N] [hot=N] "
+                   "[s=X.Y] [on=MS] [off=MS] [seed=N]");
+        if (w[1].text == "all")
+            c.all_vcpus = true;
+        else
+            c.id = vcpu_id(w[1]);
+        c.id_col = w[1].col;
+        migrate::WorkloadSpec& spec = c.workload;
+        if (!migrate::pattern_from_name(w[2].text, &spec.pattern))
+            bad(w[2].col,
+                "unknown pattern " + quoted(w[2].text) + " (seq, uniform, zipf, burst, idle)");
+        Options o(w, 3, {"pages", "rate", "hot", "s", "on", "off", "seed"});
+        if (auto p = o.get("pages"))
+            spec.pages = parse_pages(p->text, p->col);
+        spec.rate = spec.pattern == migrate::Pattern::Idle ? 0 : 10000;
+        if (auto r = o.get("rate"))
+            spec.rate = parse_bounded(r->text, r->col, "rate", 1ull << 40);
+        if (auto h = o.get("hot")) {
+            if (spec.pattern != migrate::Pattern::HotSet)
+                bad(h->col, "hot= is for the zipf pattern");
+            spec.hot = parse_bounded(h->text, h->col, "hot", 1ull << 31);
+            if (spec.hot == 0)
+                bad(h->col, "hot must be at least 1 page");
+        }
+        if (auto z = o.get("s")) {
+            if (spec.pattern != migrate::Pattern::HotSet)
+                bad(z->col, "s= is for the zipf pattern");
+            // X or X.Y with up to three decimals, kept in thousandths.
+            const std::string_view t = z->text;
+            const size_t dot = t.find('.');
+            uint64_t whole = 0, frac = 0;
+            const std::string_view ip = t.substr(0, dot);
+            const std::string_view fp = dot == t.npos ? std::string_view{} : t.substr(dot + 1);
+            if (ip.empty() || parse_integer(ip, &whole) != IntegerError::None || whole > 9 ||
+                fp.size() > 3 || (dot != t.npos && fp.empty()) ||
+                (!fp.empty() && parse_integer(fp, &frac) != IntegerError::None) ||
+                (!fp.empty() && fp.starts_with("0x")))
+                bad(z->col, "s must be a decimal like 1 or 0.8 (0 to 9.999)");
+            for (size_t i = fp.size(); i < 3; ++i)
+                frac *= 10;
+            spec.zipf_milli = uint32_t(whole * 1000 + frac);
+        }
+        if (spec.pattern == migrate::Pattern::Bursts) {
+            auto on = o.get("on");
+            auto off = o.get("off");
+            spec.on_ms = on ? parse_bounded(on->text, on->col, "on", 1ull << 32) : 100;
+            spec.off_ms = off ? parse_bounded(off->text, off->col, "off", 1ull << 32) : 900;
+            if (spec.on_ms + spec.off_ms == 0)
+                bad(w[2].col, "a burst needs on + off above 0 ms");
+        } else if (auto x = o.get("on") ? o.get("on") : o.get("off")) {
+            bad(x->col, "on= and off= are for the burst pattern");
+        }
+        if (auto sd = o.get("seed"))
+            spec.seed = parse_number(sd->text, sd->col, "seed");
+        return c;
+    }
+    if (name == "migrate") {
+        c.op = Op::Migrate;
+        migrate::MigrationConfig& m = c.migration;
+        Options o(w, 1,
+                  {"bandwidth", "downtime", "max-rounds", "tick", "reap", "chunk", "harvest",
+                   "its-save", "kernel-write"});
+        if (auto b = o.get("bandwidth")) {
+            m.bandwidth = parse_bounded(b->text, b->col, "bandwidth", 1ull << 40);
+            if (m.bandwidth < 4096)
+                bad(b->col, "bandwidth must be at least 4K (bytes per second)");
+        }
+        if (auto d = o.get("downtime"))
+            m.downtime_ns = parse_bounded(d->text, d->col, "downtime", 1ull << 30) * 1000000;
+        if (auto r = o.get("max-rounds")) {
+            m.max_rounds = uint32_t(parse_bounded(r->text, r->col, "max-rounds", 100000));
+            if (m.max_rounds == 0)
+                bad(r->col, "max-rounds must be at least 1");
+        }
+        if (auto t = o.get("tick")) {
+            m.tick_ns = parse_bounded(t->text, t->col, "tick", 1000) * 1000000;
+            if (m.tick_ns == 0)
+                bad(t->col, "tick must be at least 1 ms");
+        }
+        if (auto r = o.get("reap")) {
+            m.reap_interval_ns = parse_bounded(r->text, r->col, "reap", 1ull << 30) * 1000000;
+            if (m.reap_interval_ns == 0)
+                bad(r->col, "reap must be at least 1 ms");
+        }
+        if (auto ch = o.get("chunk")) {
+            m.clear_chunk_pages = parse_bounded(ch->text, ch->col, "chunk", 1ull << 31);
+            if (m.clear_chunk_pages < 64 || (m.clear_chunk_pages & (m.clear_chunk_pages - 1)))
+                bad(ch->col, "chunk must be a power of two of at least 64 pages");
+        }
+        if (auto h = o.get("harvest")) {
+            if (h->text != "acqrel" && h->text != "plain")
+                bad(h->col, "harvest must be acqrel or plain");
+            m.harvest = h->text == "plain" ? HarvestOrder::Plain : HarvestOrder::AcqRel;
+        }
+        if (auto i = o.get("its-save"))
+            m.its_save = parse_pages(i->text, i->col);
+        if (auto k = o.get("kernel-write")) {
+            // GFN@MS,GFN@MS,...
+            std::string_view t = k->text;
+            int col = k->col;
+            while (true) {
+                const size_t comma = t.find(',');
+                const std::string_view item = t.substr(0, comma);
+                const size_t at = item.find('@');
+                if (at == item.npos)
+                    bad(col, "kernel-write items are GFN@MS, e.g. 0x150@200");
+                const uint64_t gfn = parse_number(item.substr(0, at), col, "page");
+                const uint64_t ms =
+                    parse_bounded(item.substr(at + 1), col + int(at) + 1, "time", 1ull << 30);
+                m.kernel_writes.push_back({ms * 1000000, gfn});
+                if (comma == t.npos)
+                    break;
+                t.remove_prefix(comma + 1);
+                col += int(comma) + 1;
+            }
+            std::stable_sort(m.kernel_writes.begin(), m.kernel_writes.end(),
+                             [](const auto& a, const auto& b) { return a.first < b.first; });
+        }
+        return c;
+    }
+    if (name == "show" && w.size() >= 2 && (w[1].text == "round" || w[1].text == "lost")) {
+        if (w[1].text == "lost") {
+            c.op = Op::ShowLost;
+            Options o(w, 2, {});
+            return c;
+        }
+        c.op = Op::ShowRound;
+        need_words(w, 3, "show round N");
+        c.index = parse_bounded(w[2].text, w[2].col, "round", 100000);
+        Options o(w, 3, {});
+        return c;
+    }
     if (name == "show") {
-        need_words(w, 2, "show ring|entry|bitmap|wp|harvested ...");
+        need_words(w, 2, "show ring|entry|bitmap|wp|harvested|round|lost ...");
         const std::string_view what = w[1].text;
         if (what == "harvested") {
             c.op = Op::ShowHarvested;
@@ -432,7 +567,8 @@ Command parse_command(const std::vector<Word>& w) {
             c.as_id = as_option(o);
             return c;
         }
-        bad(w[1].col, "show what? " + quoted(what) + " (ring, entry, bitmap, wp, harvested)");
+        bad(w[1].col,
+            "show what? " + quoted(what) + " (ring, entry, bitmap, wp, harvested, round, lost)");
     }
     bad(w[0].col, "unknown command " + quoted(name));
 }

@@ -132,6 +132,8 @@ Result Session::execute(const Command& c) {
         kvm_.emplace(*make_kernel_config(c.vm).config);
         kvm_->events = sink_;
         vmm_ = Vmm{};
+        workloads_.clear();
+        migration_.reset();
         const VmSpec& v = c.vm;
         Event e{EventKind::Ioctl, uint8_t(IoctlId::CreateVm)};
         kvm_->emit(e, "a new VM on " + std::string(arch_name(v.arch)) + " Linux " +
@@ -306,6 +308,43 @@ Result Session::execute(const Command& c) {
         });
         return b.str();
     }
+    case Op::Workload: {
+        if (c.all_vcpus) {
+            for (const Vcpu& v : kvm.vcpus)
+                workloads_[v.vcpu_id] = c.workload;
+            return std::string("0");
+        }
+        if (!need_vcpu(c.id))
+            return no_vcpu(c.id);
+        workloads_[c.id] = c.workload;
+        return std::string("0");
+    }
+    case Op::Migrate: {
+        auto r = run_migration(c.migration);
+        if (!r->error.empty())
+            return error_at(1, "migrate: " + r->error);
+        return r->summary();
+    }
+    case Op::ShowRound: {
+        if (!migration_)
+            return error_at(1, "no migration yet: `migrate` first");
+        if (c.index >= migration_->per_round.size())
+            return error_at(1, "no round " + std::to_string(c.index) + " (the migration had " +
+                                   std::to_string(migration_->rounds) +
+                                   " rounds and the stop, round " +
+                                   std::to_string(migration_->rounds) + ")");
+        return migration_->round_text(c.index);
+    }
+    case Op::ShowLost: {
+        if (!migration_)
+            return error_at(1, "no migration yet: `migrate` first");
+        if (migration_->lost.empty())
+            return std::string("none");
+        std::string out;
+        for (size_t i = 0; i < migration_->lost.size(); ++i)
+            out += (i ? "; " : "") + migration_->lost_text(i);
+        return out;
+    }
     case Op::ShowHarvested: {
         if (vmm_.harvested.empty())
             return std::string("empty");
@@ -321,6 +360,22 @@ Result Session::execute(const Command& c) {
     }
     }
     return error_at(1, "internal error: unhandled command");
+}
+
+std::shared_ptr<const migrate::MigrationResult>
+Session::run_migration(migrate::MigrationConfig config,
+                       const std::function<bool(const migrate::Progress&)>& progress) {
+    if (!kvm_) {
+        auto r = std::make_shared<migrate::MigrationResult>();
+        r->error = "no VM yet";
+        return r;
+    }
+    config.max_ticks = limits_.migration_ticks;
+    auto r = std::make_shared<const migrate::MigrationResult>(
+        migrate::migrate(*kvm_, vmm_, workloads_, config, progress));
+    if (r->error.empty())
+        migration_ = r;
+    return r;
 }
 
 void Session::set_sink(EventSink* sink) {

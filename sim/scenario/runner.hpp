@@ -3,7 +3,10 @@
 
 #include "command.hpp"
 
+#include <functional>
 #include <istream>
+#include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <variant>
@@ -18,6 +21,7 @@ struct Limits {
     uint64_t touched_pages = 1ull << 24;   // pages of memslots one run or host-write may touch
     uint64_t kernel_write_pages = 1 << 16; // tokens one kernel-write prints
     uint64_t listed_bits = 1ull << 24;     // clearlog bits= entries
+    uint64_t migration_ticks = 1ull << 22; // ticks of simulated time one migrate may run
 };
 
 class Session {
@@ -29,6 +33,14 @@ class Session {
 
     const Kvm* kvm() const { return kvm_ ? &*kvm_ : nullptr; }
     const Vmm& vmm() const { return vmm_; }
+    // Migrates the VM with the workloads set so far (the `migrate` command); progress may
+    // cancel. The result is kept as the last migration.
+    std::shared_ptr<const migrate::MigrationResult>
+    run_migration(migrate::MigrationConfig config,
+                  const std::function<bool(const migrate::Progress&)>& progress = {});
+    // The last migrate's result, if any.
+    const migrate::MigrationResult* migration() const { return migration_.get(); }
+    const std::map<uint32_t, migrate::WorkloadSpec>& workloads() const { return workloads_; }
     // Where events go from now on (nullptr: nowhere).
     void set_sink(EventSink* sink);
     EventSink* sink() const { return sink_; }
@@ -36,6 +48,8 @@ class Session {
   private:
     std::optional<Kvm> kvm_;
     Vmm vmm_;
+    std::map<uint32_t, migrate::WorkloadSpec> workloads_; // by vCPU id
+    std::shared_ptr<const migrate::MigrationResult> migration_;
     EventSink* sink_ = nullptr;
     Limits limits_;
 };
