@@ -448,7 +448,8 @@ int main(int argc, char** argv) {
   migrate [bandwidth=BYTES/S] [downtime=MS] [max-rounds=N] [tick=MS] [reap=MS] [chunk=PAGES]
      [harvest=acqrel|plain] [its-save=PAGES] [kernel-write=GFN@MS,...]
                                                     pre-copy live migration (see below)
-  show round N | lost                               the last migration's round N, lost pages
+  show round N | lost | migration FIELD           the last migration's round N, its lost pages,
+                                                    one of converged|mode|rounds|sent|downtime|lost
   expect TEXT                                       the previous result must be TEXT
 CAP: DIRTY_LOG_RING, DIRTY_LOG_RING_ACQ_REL, DIRTY_LOG_RING_WITH_BITMAP,
   MANUAL_DIRTY_LOG_PROTECT2, NR_MEMSLOTS, MULTI_ADDRESS_SPACE, MAX_VCPUS, MAX_VCPU_ID,

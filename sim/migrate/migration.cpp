@@ -29,6 +29,10 @@ Mode mode_of(const Kvm& kvm) {
     return kvm.manual_dirty_log_protect ? Mode::Clear : Mode::Bitmap;
 }
 
+std::string ms_text(uint64_t ns) {
+    return std::to_string(ns / 1000000) + "." + std::to_string(ns / 100000 % 10) + "ms";
+}
+
 Costs& Costs::operator+=(const Costs& o) {
     ioctls += o.ioctls;
     get_dirty_log += o.get_dirty_log;
@@ -49,11 +53,6 @@ Costs& Costs::operator+=(const Costs& o) {
 namespace {
 
 constexpr uint64_t kNsPerSecond = 1000000000;
-
-// "12.5ms": nanoseconds as milliseconds with one decimal, rounded down (integer arithmetic).
-std::string ms_text(uint64_t ns) {
-    return std::to_string(ns / 1000000) + "." + std::to_string(ns / 100000 % 10) + "ms";
-}
 
 std::string hex(uint64_t v) {
     char buf[24];

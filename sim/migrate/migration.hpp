@@ -149,6 +149,9 @@ MigrationResult migrate(Kvm& kvm, Vmm& vmm, const std::map<uint32_t, WorkloadSpe
                         const MigrationConfig& config,
                         const std::function<bool(const Progress&)>& progress = {});
 
+// "12.5ms": nanoseconds as milliseconds with one decimal, rounded down.
+std::string ms_text(uint64_t ns);
+
 // The rounds as CSV (one header line, one line a round) and the whole result as JSON.
 std::string costs_csv(const std::vector<MigrationResult>& runs);
 std::string result_json(const MigrationResult& r);

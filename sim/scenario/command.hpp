@@ -36,6 +36,7 @@ enum class Op : uint8_t {
     Migrate,
     ShowRound,
     ShowLost,
+    ShowMigration,
     Expect,
 };
 
@@ -65,6 +66,7 @@ struct Command {
     bool all_vcpus = false;                    // workload all
     migrate::WorkloadSpec workload;            // workload
     migrate::MigrationConfig migration;        // migrate
+    std::string field;                         // show migration
 };
 
 struct ParseError {

@@ -527,6 +527,18 @@ Command parse_command(const std::vector<Word>& w) {
         }
         return c;
     }
+    if (name == "show" && w.size() >= 2 && w[1].text == "migration") {
+        c.op = Op::ShowMigration;
+        need_words(w, 3, "show migration converged|mode|rounds|sent|downtime|lost");
+        static const std::string_view fields[] = {"converged", "mode",     "rounds",
+                                                  "sent",      "downtime", "lost"};
+        if (std::find(std::begin(fields), std::end(fields), w[2].text) == std::end(fields))
+            bad(w[2].col, "show migration what? " + quoted(w[2].text) +
+                              " (converged, mode, rounds, sent, downtime, lost)");
+        c.field = std::string(w[2].text);
+        Options o(w, 3, {});
+        return c;
+    }
     if (name == "show" && w.size() >= 2 && (w[1].text == "round" || w[1].text == "lost")) {
         if (w[1].text == "lost") {
             c.op = Op::ShowLost;
@@ -540,7 +552,7 @@ Command parse_command(const std::vector<Word>& w) {
         return c;
     }
     if (name == "show") {
-        need_words(w, 2, "show ring|entry|bitmap|wp|harvested|round|lost ...");
+        need_words(w, 2, "show ring|entry|bitmap|wp|harvested|round|lost|migration ...");
         const std::string_view what = w[1].text;
         if (what == "harvested") {
             c.op = Op::ShowHarvested;
@@ -567,8 +579,8 @@ Command parse_command(const std::vector<Word>& w) {
             c.as_id = as_option(o);
             return c;
         }
-        bad(w[1].col,
-            "show what? " + quoted(what) + " (ring, entry, bitmap, wp, harvested, round, lost)");
+        bad(w[1].col, "show what? " + quoted(what) +
+                          " (ring, entry, bitmap, wp, harvested, round, lost, migration)");
     }
     bad(w[0].col, "unknown command " + quoted(name));
 }

@@ -335,6 +335,22 @@ Result Session::execute(const Command& c) {
                                    std::to_string(migration_->rounds) + ")");
         return migration_->round_text(c.index);
     }
+    case Op::ShowMigration: {
+        if (!migration_)
+            return error_at(1, "no migration yet: `migrate` first");
+        const migrate::MigrationResult& m = *migration_;
+        if (c.field == "converged")
+            return std::string(m.converged ? "yes" : "no");
+        if (c.field == "mode")
+            return std::string(migrate::mode_name(m.mode));
+        if (c.field == "rounds")
+            return std::to_string(m.rounds);
+        if (c.field == "sent")
+            return std::to_string(m.pages_sent);
+        if (c.field == "downtime")
+            return migrate::ms_text(m.downtime_ns);
+        return std::to_string(m.lost.size());
+    }
     case Op::ShowLost: {
         if (!migration_)
             return error_at(1, "no migration yet: `migrate` first");
