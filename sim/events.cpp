@@ -72,6 +72,12 @@ std::string_view event_kind_name(EventKind k) {
         return "host-write";
     case EventKind::TlbFlush:
         return "tlb-flush";
+    case EventKind::Workload:
+        return "workload";
+    case EventKind::MigrationRound:
+        return "migration-round";
+    case EventKind::LostPage:
+        return "lost-page";
     }
     return "?";
 }
@@ -305,6 +311,12 @@ KernelSite kernel_site(const Event& e, const KernelConfig& config) {
         return {"kvm_mmu_notifier_invalidate_range_start", kKvmMain};
     case EventKind::TlbFlush:
         return {"kvm_flush_remote_tlbs", kKvmMain};
+    case EventKind::Workload:
+        return {"the guest's workload", "Ringside sim/migrate/workload.hpp"};
+    case EventKind::MigrationRound:
+        return {"userspace: migration_bitmap_sync", "QEMU migration/ram.c"};
+    case EventKind::LostPage:
+        return {"the truth tracker", "Ringside sim/migrate/migration.hpp"};
     }
     return {"?", "?"};
 }
@@ -405,6 +417,24 @@ std::string describe(const Event& e, const KernelConfig& config, std::string_vie
                (e.aux ? "; KVM drops the guest's mapping of the shared zero page" : "");
     case EventKind::TlbFlush:
         return "KVM flushes the TLBs of every vCPU so the new protections take effect";
+    case EventKind::Workload:
+        return who + " will run the workload " + std::string(why) +
+               " while a migration runs (writes per second of its running time)";
+    case EventKind::MigrationRound: {
+        const std::string took = std::to_string(e.slot / 10) + "." + std::to_string(e.slot % 10);
+        if (e.aux)
+            return "stop-and-copy: the vCPUs stopped, the last sync found " + std::to_string(e.b) +
+                   " page(s), sent in " + took + " ms while the guest was down";
+        return "pre-copy round " + std::to_string(e.n) + ": " + std::to_string(e.a) +
+               " page(s) sent in " + took + " ms while the guest ran; the sync then found " +
+               std::to_string(e.b) + " dirty page(s)" +
+               (e.aux2 == 1   ? ", few enough for the downtime limit: the guest stops"
+                : e.aux2 == 2 ? ": too many, and no rounds left: the migration has failed"
+                              : ": too many for the downtime limit, so another round");
+    }
+    case EventKind::LostPage:
+        return "the destination's copy of gfn " + hex(e.a) + " (" + slot_text(e.slot) + " offset " +
+               hex(e.b) + ") is stale: " + std::string(why);
     }
     (void)config;
     return "?";

@@ -35,6 +35,10 @@ enum class EventKind : uint8_t {
     BitmapClear,  // KVM_CLEAR_DIRTY_LOG cleared one 64-bit word's set bits
     HostWrite,    // the VMM wrote a page it had never written: populated, zero page unmapped
     TlbFlush,     // kvm_flush_remote_tlbs
+    // Live migration (sim/migrate), reported once the migration is over:
+    Workload,       // a vCPU's workload was set (scenario `workload`)
+    MigrationRound, // one pre-copy round, or the stop-and-copy, with what its sync found
+    LostPage,       // a page the destination holds stale at the end, and why
 };
 
 enum class IoctlId : uint8_t {

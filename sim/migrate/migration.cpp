@@ -775,6 +775,28 @@ MigrationResult Migration::run(const std::map<uint32_t, WorkloadSpec>& workloads
 
 } // namespace
 
+void report_events(Kvm& kvm, const MigrationResult& r) {
+    for (size_t i = 0; i < r.per_round.size(); ++i) {
+        const Round& x = r.per_round[i];
+        const bool last_precopy = i + 2 == r.per_round.size();
+        Event e{EventKind::MigrationRound, uint8_t(x.stop),
+                uint8_t(last_precopy ? (r.converged ? 1 : 2) : 0)};
+        e.n = x.index;
+        e.a = x.sent;
+        e.b = x.stop ? x.dirty : r.per_round[i + 1].dirty;
+        e.slot = uint32_t(std::min<uint64_t>((x.end_ns - x.start_ns) / 100000, ~0u));
+        kvm.emit(e);
+    }
+    for (size_t i = 0; i < r.lost.size() && i < 64; ++i) {
+        const LostPage& l = r.lost[i];
+        Event e{EventKind::LostPage};
+        e.slot = l.slot;
+        e.a = l.gfn;
+        e.b = l.offset;
+        kvm.emit(e, "written by " + l.writer + " at " + ms_text(l.when_ns) + "; " + l.why);
+    }
+}
+
 MigrationResult migrate(Kvm& kvm, Vmm& vmm, const std::map<uint32_t, WorkloadSpec>& workloads,
                         const MigrationConfig& config,
                         const std::function<bool(const Progress&)>& progress) {

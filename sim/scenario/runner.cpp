@@ -309,14 +309,17 @@ Result Session::execute(const Command& c) {
         return b.str();
     }
     case Op::Workload: {
-        if (c.all_vcpus) {
-            for (const Vcpu& v : kvm.vcpus)
-                workloads_[v.vcpu_id] = c.workload;
-            return std::string("0");
-        }
-        if (!need_vcpu(c.id))
+        if (!c.all_vcpus && !need_vcpu(c.id))
             return no_vcpu(c.id);
-        workloads_[c.id] = c.workload;
+        for (const Vcpu& v : kvm.vcpus)
+            if (c.all_vcpus || v.vcpu_id == c.id) {
+                workloads_[v.vcpu_id] = c.workload;
+                Event e{EventKind::Workload, uint8_t(c.workload.pattern)};
+                e.vcpu = v.vcpu_id;
+                e.a = c.workload.rate;
+                e.b = c.workload.seed;
+                kvm.emit(e, migrate::workload_text(c.workload));
+            }
         return std::string("0");
     }
     case Op::Migrate: {
@@ -389,8 +392,10 @@ Session::run_migration(migrate::MigrationConfig config,
     config.max_ticks = limits_.migration_ticks;
     auto r = std::make_shared<const migrate::MigrationResult>(
         migrate::migrate(*kvm_, vmm_, workloads_, config, progress));
-    if (r->error.empty())
+    if (r->error.empty()) {
         migration_ = r;
+        migrate::report_events(*kvm_, *r);
+    }
     return r;
 }
 
