@@ -703,6 +703,12 @@ MigrationResult Migration::run(const std::map<uint32_t, WorkloadSpec>& workloads
                            " ticks of simulated time; raise tick= or bandwidth=";
                 return r_;
             }
+            if (c_.max_writes &&
+                r_.total.guest_writes + round_.costs.guest_writes > c_.max_writes) {
+                r_.error = "the migration's guest writes pass " + std::to_string(c_.max_writes) +
+                           "; lower the workloads' rate=";
+                return r_;
+            }
             if (++ticks % 1024 == 0 && !report(false)) {
                 r_.error = "cancelled";
                 return r_;

@@ -65,6 +65,7 @@ struct MigrationConfig {
     uint64_t downtime_ns = 300000000;        // QEMU's default downtime-limit: 300 ms
     uint32_t max_rounds = 30;                // give up (not converged) after this many rounds
     uint64_t max_ticks = 0;                  // refuse a migration longer than this (0: no bound)
+    uint64_t max_writes = 0;                 // ... or with more guest writes than this
     uint64_t tick_ns = 1000000;              // 1 ms
     uint64_t reap_interval_ns = 1000000000;  // QEMU's kvm-reaper sleeps 1 s
     uint64_t clear_chunk_pages = 1ull << 18; // QEMU's clear-bitmap-shift 18: 1 GiB of 4K pages

@@ -423,7 +423,7 @@ Command parse_command(const std::vector<Word>& w) {
             spec.pages = parse_pages(p->text, p->col);
         spec.rate = spec.pattern == migrate::Pattern::Idle ? 0 : 10000;
         if (auto r = o.get("rate"))
-            spec.rate = parse_bounded(r->text, r->col, "rate", 1ull << 40);
+            spec.rate = parse_bounded(r->text, r->col, "rate", 100000000);
         if (auto h = o.get("hot")) {
             if (spec.pattern != migrate::Pattern::HotSet)
                 bad(h->col, "hot= is for the zipf pattern");

@@ -390,6 +390,7 @@ Session::run_migration(migrate::MigrationConfig config,
         return r;
     }
     config.max_ticks = limits_.migration_ticks;
+    config.max_writes = limits_.migration_writes;
     auto r = std::make_shared<const migrate::MigrationResult>(
         migrate::migrate(*kvm_, vmm_, workloads_, config, progress));
     if (r->error.empty()) {

@@ -18,10 +18,11 @@ namespace ringside::scenario {
 // Ringside's own bounds, so that every command is bounded work: exceeding one is a scenario
 // error, never a kernel result.
 struct Limits {
-    uint64_t touched_pages = 1ull << 24;   // pages of memslots one run or host-write may touch
-    uint64_t kernel_write_pages = 1 << 16; // tokens one kernel-write prints
-    uint64_t listed_bits = 1ull << 24;     // clearlog bits= entries
-    uint64_t migration_ticks = 1ull << 22; // ticks of simulated time one migrate may run
+    uint64_t touched_pages = 1ull << 24;    // pages of memslots one run or host-write may touch
+    uint64_t kernel_write_pages = 1 << 16;  // tokens one kernel-write prints
+    uint64_t listed_bits = 1ull << 24;      // clearlog bits= entries
+    uint64_t migration_ticks = 1ull << 22;  // ticks of simulated time one migrate may run
+    uint64_t migration_writes = 1ull << 28; // guest writes one migrate may simulate
 };
 
 class Session {

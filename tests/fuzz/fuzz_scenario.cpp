@@ -34,6 +34,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     small.touched_pages = 1 << 16;
     small.kernel_write_pages = 1 << 12;
     small.listed_bits = 1 << 16;
+    small.migration_ticks = 1 << 14;
+    small.migration_writes = 1 << 20;
     scenario::Session session(small);
     Sink sink;
     scenario::run_scenario(in, sink, &session, true);
