@@ -244,23 +244,6 @@ int explore_ring(const std::string& arch, const std::string& harvest,
     return 0;
 }
 
-// "1G", "512M", "64K" or a plain number of bytes.
-bool parse_size(const std::string& text, uint64_t* out) {
-    std::string t = text;
-    uint64_t scale = 1;
-    if (!t.empty()) {
-        const char u = char(std::toupper(static_cast<unsigned char>(t.back())));
-        scale = u == 'K' ? 1ull << 10 : u == 'M' ? 1ull << 20 : u == 'G' ? 1ull << 30 : 1;
-        if (scale != 1)
-            t.pop_back();
-    }
-    uint64_t v = 0;
-    if (scenario::parse_integer(t, &v) != scenario::IntegerError::None || v > ~0ull / scale)
-        return false;
-    *out = v * scale;
-    return true;
-}
-
 std::string fixed(uint64_t num, uint64_t den, int decimals) {
     // num/den with `decimals` decimals, rounded down, integer arithmetic only.
     uint64_t scale = 1;
@@ -301,8 +284,8 @@ int migrate_modes(const MigrateArgs& a) {
         g.pml = spec.pml;
     }
     uint64_t bytes = 0;
-    if (!parse_size(a.memory, &bytes) || bytes < 4096 || bytes / 4096 > KVM_MEM_MAX_NR_PAGES)
-        return fail("--memory '" + a.memory + "': a size such as 1G, 512M or 64K (4K to 8T)");
+    if (!migrate::parse_size(a.memory, &bytes) || bytes < 4096 || bytes > (64ull << 30))
+        return fail("--memory '" + a.memory + "': a size such as 1G, 512M or 64K (4K to 64G)");
     g.pages = bytes / 4096;
     if (a.vcpus == 0 || a.vcpus > 1024)
         return fail("--vcpus must be 1 to 1024");

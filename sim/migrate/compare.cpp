@@ -16,6 +16,25 @@ bool mode_from_name(std::string_view name, Mode* m) {
     return false;
 }
 
+bool parse_size(std::string_view t, uint64_t* bytes) {
+    uint64_t scale = 1;
+    if (!t.empty()) {
+        const char u = t.back();
+        scale = (u == 'K' || u == 'k')   ? 1ull << 10
+                : (u == 'M' || u == 'm') ? 1ull << 20
+                : (u == 'G' || u == 'g') ? 1ull << 30
+                : (u == 'T' || u == 't') ? 1ull << 40
+                                         : 1;
+        if (scale != 1)
+            t.remove_suffix(1);
+    }
+    uint64_t v = 0;
+    if (scenario::parse_integer(t, &v) != scenario::IntegerError::None || v > ~0ull / scale)
+        return false;
+    *bytes = v * scale;
+    return true;
+}
+
 std::string setup_scenario(const GuestSetup& g, Mode m) {
     std::string s =
         "vm arch=" + std::string(arch_name(g.arch)) + " kernel=" + version_name(g.version);

@@ -39,6 +39,8 @@ struct GuestSetup {
 // The modes, in the order they are compared.
 inline constexpr Mode kModes[] = {Mode::Bitmap, Mode::Clear, Mode::Ring, Mode::RingBitmap};
 bool mode_from_name(std::string_view name, Mode* m);
+// A size in bytes: "1G", "512M", "64K" (powers of 1024) or a plain decimal or 0x number.
+bool parse_size(std::string_view text, uint64_t* bytes);
 
 // The scenario text that sets the guest up for a mode, without the migrate line.
 std::string setup_scenario(const GuestSetup& g, Mode m);

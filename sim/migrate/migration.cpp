@@ -34,19 +34,8 @@ std::string ms_text(uint64_t ns) {
 }
 
 Costs& Costs::operator+=(const Costs& o) {
-    ioctls += o.ioctls;
-    get_dirty_log += o.get_dirty_log;
-    clear_dirty_log += o.clear_dirty_log;
-    reset_rings += o.reset_rings;
-    bitmap_bytes += o.bitmap_bytes;
-    ring_entries += o.ring_entries;
-    ring_full_exits += o.ring_full_exits;
-    pml_full_exits += o.pml_full_exits;
-    faults += o.faults;
-    tlb_flushes += o.tlb_flushes;
-    stalled_ns += o.stalled_ns;
-    guest_writes += o.guest_writes;
-    vmm_ns += o.vmm_ns;
+    for (const CostField& f : kCostFields)
+        this->*f.member += o.*f.member;
     return *this;
 }
 
@@ -278,6 +267,14 @@ bool Migration::setup(const std::map<uint32_t, WorkloadSpec>& workloads) {
             return false;
         }
     r_.page_size = kvm_.config.spec.page_size;
+    uint64_t pages = 0;
+    for (const auto& [id, slot] : kvm_.memslots[0])
+        pages += slot.npages;
+    if (c_.max_pages && pages > c_.max_pages) {
+        r_.error = "the guest has " + std::to_string(pages) + " pages; Ringside migrates at most " +
+                   std::to_string(c_.max_pages) + " (the truth tracker keeps two copies of each)";
+        return false;
+    }
     for (auto& [id, slot] : kvm_.memslots[0]) {
         SlotTrack s;
         s.id = id;
@@ -839,31 +836,18 @@ std::string MigrationResult::lost_text(size_t i) const {
 }
 
 std::string costs_csv(const std::vector<MigrationResult>& runs) {
-    std::string out = "mode,round,stop,start_ms,end_ms,dirty,sent,guest_writes,ioctls,"
-                      "get_dirty_log,clear_dirty_log,reset_rings,bitmap_bytes,ring_entries,"
-                      "ring_full_exits,pml_full_exits,faults,tlb_flushes,stalled_us,vmm_us\n";
+    std::string out = "mode,round,stop,start_ns,end_ns,dirty,sent";
+    for (const CostField& f : kCostFields)
+        out += std::string(",") + f.name;
+    out += "\n";
     for (const MigrationResult& m : runs)
         for (const Round& r : m.per_round) {
-            const Costs& c = r.costs;
-            auto ms3 = [](uint64_t ns) {
-                char b[32];
-                std::snprintf(b, sizeof b, "%llu.%03llu",
-                              static_cast<unsigned long long>(ns / 1000000),
-                              static_cast<unsigned long long>(ns / 1000 % 1000));
-                return std::string(b);
-            };
-            const uint64_t v[] = {r.dirty,          r.sent,
-                                  c.guest_writes,   c.ioctls,
-                                  c.get_dirty_log,  c.clear_dirty_log,
-                                  c.reset_rings,    c.bitmap_bytes,
-                                  c.ring_entries,   c.ring_full_exits,
-                                  c.pml_full_exits, c.faults,
-                                  c.tlb_flushes,    c.stalled_ns / 1000,
-                                  c.vmm_ns / 1000};
             out += std::string(mode_name(m.mode)) + "," + std::to_string(r.index) + "," +
-                   (r.stop ? "1" : "0") + "," + ms3(r.start_ns) + "," + ms3(r.end_ns);
-            for (uint64_t x : v)
-                out += "," + std::to_string(x);
+                   (r.stop ? "1" : "0") + "," + std::to_string(r.start_ns) + "," +
+                   std::to_string(r.end_ns) + "," + std::to_string(r.dirty) + "," +
+                   std::to_string(r.sent);
+            for (const CostField& f : kCostFields)
+                out += "," + std::to_string(r.costs.*f.member);
             out += "\n";
         }
     return out;
@@ -888,22 +872,10 @@ std::string json_string(std::string_view s) {
 }
 
 std::string costs_json(const Costs& c) {
-    const std::pair<const char*, uint64_t> f[] = {{"guest_writes", c.guest_writes},
-                                                  {"ioctls", c.ioctls},
-                                                  {"get_dirty_log", c.get_dirty_log},
-                                                  {"clear_dirty_log", c.clear_dirty_log},
-                                                  {"reset_rings", c.reset_rings},
-                                                  {"bitmap_bytes", c.bitmap_bytes},
-                                                  {"ring_entries", c.ring_entries},
-                                                  {"ring_full_exits", c.ring_full_exits},
-                                                  {"pml_full_exits", c.pml_full_exits},
-                                                  {"faults", c.faults},
-                                                  {"tlb_flushes", c.tlb_flushes},
-                                                  {"stalled_ns", c.stalled_ns},
-                                                  {"vmm_ns", c.vmm_ns}};
     std::string o = "{";
-    for (const auto& [k, v] : f)
-        o += std::string(o.size() > 1 ? "," : "") + "\"" + k + "\":" + std::to_string(v);
+    for (const CostField& f : kCostFields)
+        o += std::string(o.size() > 1 ? "," : "") + "\"" + f.name +
+             "\":" + std::to_string(c.*f.member);
     return o + "}";
 }
 

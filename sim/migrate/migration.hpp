@@ -66,6 +66,7 @@ struct MigrationConfig {
     uint32_t max_rounds = 30;                // give up (not converged) after this many rounds
     uint64_t max_ticks = 0;                  // refuse a migration longer than this (0: no bound)
     uint64_t max_writes = 0;                 // ... or with more guest writes than this
+    uint64_t max_pages = 1ull << 24;         // ... or of a guest bigger than this (64 GiB)
     uint64_t tick_ns = 1000000;              // 1 ms
     uint64_t reap_interval_ns = 1000000000;  // QEMU's kvm-reaper sleeps 1 s
     uint64_t clear_chunk_pages = 1ull << 18; // QEMU's clear-bitmap-shift 18: 1 GiB of 4K pages
@@ -90,6 +91,27 @@ struct Costs {
     uint64_t vmm_ns = 0;       // migration-thread time in dirty-tracking ioctls and scans
 
     Costs& operator+=(const Costs& o);
+};
+
+// Every figure of Costs by name, in the order the exports write them.
+struct CostField {
+    const char* name; // "ring_full_exits"
+    uint64_t Costs::*member;
+};
+inline constexpr CostField kCostFields[] = {
+    {"guest_writes", &Costs::guest_writes},
+    {"ioctls", &Costs::ioctls},
+    {"get_dirty_log", &Costs::get_dirty_log},
+    {"clear_dirty_log", &Costs::clear_dirty_log},
+    {"reset_rings", &Costs::reset_rings},
+    {"bitmap_bytes", &Costs::bitmap_bytes},
+    {"ring_entries", &Costs::ring_entries},
+    {"ring_full_exits", &Costs::ring_full_exits},
+    {"pml_full_exits", &Costs::pml_full_exits},
+    {"faults", &Costs::faults},
+    {"tlb_flushes", &Costs::tlb_flushes},
+    {"stalled_ns", &Costs::stalled_ns},
+    {"vmm_ns", &Costs::vmm_ns},
 };
 
 struct Round {

@@ -19,7 +19,7 @@ grep -q '^  round ' "$tmp/out" || fail "a costs table per mode"
 grep -q 'LOST' "$tmp/out" && fail "default guest: nothing is lost"
 rounds=$(grep -c '^  [0-9s]' "$tmp/out")
 [ "$(($(wc -l <"$tmp/c.csv") - 1))" = "$rounds" ] || fail "CSV: one line a round ($rounds)"
-head -1 "$tmp/c.csv" | grep -q '^mode,round,stop,start_ms,end_ms,dirty,sent,' || fail "CSV header"
+head -1 "$tmp/c.csv" | grep -q '^mode,round,stop,start_ns,end_ns,dirty,sent,guest_writes,' || fail "CSV header"
 python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert len(r)==4 and all(x["lost"]==[] for x in r)' \
     "$tmp/r.json" || fail "JSON: four runs, none lost"
 
