@@ -369,6 +369,23 @@ int migrate_modes(const MigrateArgs& a) {
             std::cout << "  LOST " << r.lost_text(i) << "\n";
         runs.push_back(std::move(r));
     }
+    if (runs.size() > 1) { // the modes side by side: what the whole migration cost each
+        std::printf("\n%-12s %6s %9s %10s %7s %12s %9s %9s %8s %8s %7s %9s %5s\n", "totals",
+                    "rounds", "sent", "downtime", "ioctls", "bitmap B", "entries", "ring-full",
+                    "pml-full", "faults", "flushes", "stall ms", "lost");
+        for (const migrate::MigrationResult& r : runs) {
+            const migrate::Costs& c = r.total;
+            std::printf("%-12s %6u %9llu %10s %7llu %12llu %9llu %9llu %8llu %8llu %7llu %9s "
+                        "%5zu\n",
+                        std::string(migrate::mode_name(r.mode)).c_str(), r.rounds,
+                        (unsigned long long)r.pages_sent, migrate::ms_text(r.downtime_ns).c_str(),
+                        (unsigned long long)c.ioctls, (unsigned long long)c.bitmap_bytes,
+                        (unsigned long long)c.ring_entries, (unsigned long long)c.ring_full_exits,
+                        (unsigned long long)c.pml_full_exits, (unsigned long long)c.faults,
+                        (unsigned long long)c.tlb_flushes, fixed(c.stalled_ns, 1000000, 1).c_str(),
+                        r.lost.size());
+        }
+    }
     auto write_file = [&](const std::string& path, const std::string& text) {
         std::ofstream f(path, std::ios::binary);
         f << text;
