@@ -282,11 +282,12 @@ int migrate_modes(const MigrateArgs& a) {
         g.arch = spec.arch;
         g.version = spec.version;
         g.pml = spec.pml;
+        g.page_size = spec.page_size;
     }
     uint64_t bytes = 0;
     if (!migrate::parse_size(a.memory, &bytes) || bytes < 4096 || bytes > (64ull << 30))
         return fail("--memory '" + a.memory + "': a size such as 1G, 512M or 64K (4K to 64G)");
-    g.pages = bytes / 4096;
+    g.pages = bytes / g.page_size;
     if (a.vcpus == 0 || a.vcpus > 1024)
         return fail("--vcpus must be 1 to 1024");
     g.vcpus = a.vcpus;
@@ -327,7 +328,7 @@ int migrate_modes(const MigrateArgs& a) {
         return 0;
     }
     std::cout << "guest: " << arch_name(g.arch) << " " << version_name(g.version) << ", " << g.pages
-              << " pages (" << fixed(g.pages * 4096, 1 << 20, 0) << " MiB), " << g.vcpus
+              << " pages (" << fixed(g.pages * g.page_size, 1 << 20, 0) << " MiB), " << g.vcpus
               << " vCPUs, " << g.ring_entries
               << "-entry rings; workload on each vCPU: " << migrate::workload_text(g.workload)
               << "\n"

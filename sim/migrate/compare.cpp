@@ -53,9 +53,22 @@ std::string setup_scenario(const GuestSetup& g, Mode m) {
         if (m == Mode::RingBitmap)
             s += "enable DIRTY_LOG_RING_WITH_BITMAP\n";
         break;
-    case Mode::Clear:
-        s += "enable MANUAL_DIRTY_LOG_PROTECT2 args0=3\n"; // MANUAL_PROTECT_ENABLE | INITIALLY_SET
+    case Mode::Clear: {
+        // QEMU enables what the kernel offers of MANUAL_PROTECT_ENABLE | INITIALLY_SET (loongarch
+        // offers INITIALLY_SET only from 6.11); 0 is the kernel's own answer when it has none.
+        VmSpec spec;
+        spec.arch = g.arch;
+        spec.version = g.version;
+        spec.pml = g.arch == Arch::X86_64 && g.pml;
+        spec.page_size = g.page_size;
+        uint64_t offered = 0;
+        if (const ConfigOrError c = make_kernel_config(spec); c.config)
+            offered = uint64_t(kvm_vm_ioctl_check_extension(Kvm(*c.config),
+                                                            KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2)) &
+                      (KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE | KVM_DIRTY_LOG_INITIALLY_SET);
+        s += "enable MANUAL_DIRTY_LOG_PROTECT2 args0=" + std::to_string(offered) + "\n";
         break;
+    }
     case Mode::Bitmap:
         break;
     }

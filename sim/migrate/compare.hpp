@@ -19,8 +19,9 @@ namespace ringside::migrate {
 struct GuestSetup {
     Arch arch = Arch::Arm64;
     Version version{6, 6};
-    bool pml = true;         // x86 only
-    uint64_t pages = 262144; // 1 GiB of 4 KiB pages
+    bool pml = true;           // x86 only
+    uint64_t pages = 262144;   // 1 GiB of 4 KiB pages
+    uint32_t page_size = 4096; // the arch's page (16 KiB on loongarch), for reports
     uint32_t vcpus = 4;
     uint32_t ring_entries = 4096; // per vCPU (64 KiB, api.rst's recommended minimum)
     WorkloadSpec workload = default_workload();

@@ -123,7 +123,7 @@ class Migration : public EventSink {
     void check_truth();
     SlotTrack* track_of(uint32_t slot_number);
     std::string vcpu_name(uint32_t id) const { return "vcpu " + std::to_string(id); }
-    bool report(bool stopping);
+    bool report(bool stopping, const Round* finished = nullptr);
 
     Kvm& kvm_;
     Vmm& vmm_;
@@ -578,10 +578,11 @@ void Migration::send_due(uint64_t t) {
     }
 }
 
-bool Migration::report(bool stopping) {
+bool Migration::report(bool stopping, const Round* finished) {
     if (!progress_)
         return true;
     Progress p;
+    p.finished = finished;
     p.round = round_.index;
     p.sent = round_.sent;
     p.dirty = round_.dirty;
@@ -619,6 +620,8 @@ uint64_t send_time(uint64_t n, uint64_t page_size, uint64_t bandwidth) {
 
 MigrationResult Migration::run(const std::map<uint32_t, WorkloadSpec>& workloads) {
     r_.mode = mode_of(kvm_);
+    r_.bandwidth = c_.bandwidth;
+    r_.downtime_limit_ns = c_.downtime_ns;
     if (c_.bandwidth == 0 || c_.tick_ns == 0 || c_.max_rounds == 0 ||
         (c_.clear_chunk_pages & (c_.clear_chunk_pages - 1)) || c_.clear_chunk_pages < 64) {
         r_.error = "bad migration settings: bandwidth, tick and max-rounds must be positive, and "
@@ -718,6 +721,10 @@ MigrationResult Migration::run(const std::map<uint32_t, WorkloadSpec>& workloads
         r_.total += round_.costs;
         r_.per_round.push_back(round_);
         r_.rounds++;
+        if (!report(false, &r_.per_round.back())) {
+            r_.error = "cancelled";
+            return r_;
+        }
         uint64_t pending = 0;
         for (const SlotTrack& s : slots_)
             pending += popcount(s.to_send);
@@ -771,7 +778,7 @@ MigrationResult Migration::run(const std::map<uint32_t, WorkloadSpec>& workloads
     r_.total += round_.costs;
     r_.per_round.push_back(round_);
     r_.total_ns = now_;
-    report(true);
+    report(true, &r_.per_round.back());
     check_truth();
     return r_;
 }

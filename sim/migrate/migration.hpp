@@ -143,6 +143,8 @@ struct MigrationResult {
     uint64_t downtime_ns = 0;
     uint64_t total_ns = 0;
     uint64_t page_size = 4096;
+    uint64_t bandwidth = 0; // the settings it ran with (MigrationConfig)
+    uint64_t downtime_limit_ns = 0;
     std::vector<Round> per_round; // the rounds, then the stop
     Costs total;
     std::vector<LostPage> lost;
@@ -161,6 +163,7 @@ struct Progress {
     uint64_t sent = 0, dirty = 0; // in this round
     uint64_t now_ns = 0;
     bool stopping = false;
+    const Round* finished = nullptr; // the round just finished, when one has (valid in the call)
 };
 
 // Migrates every memslot of address space 0 of kvm, with each vCPU running its workload (a
