@@ -35,6 +35,15 @@ bool version_exists(Version v) {
     return false;
 }
 
+std::vector<Version> known_versions() {
+    std::vector<Version> v;
+    for (int major = kOldestVersion.major; major <= kNewestVersion.major; ++major)
+        for (int minor = 0; minor < 100; ++minor)
+            if (version_exists({major, minor}))
+                v.push_back({major, minor});
+    return v;
+}
+
 uint32_t KernelConfig::rsvd_entries() const {
     // KVM_DIRTY_RING_RSVD_ENTRIES plus the CPU's own dirty-log buffer, which is flushed
     // into the ring on every exit and so must always fit after the soft limit.

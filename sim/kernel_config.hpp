@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace ringside {
 
@@ -81,5 +82,7 @@ ConfigOrError make_kernel_config(const VmSpec& spec);
 inline constexpr Version kOldestVersion{5, 10};
 inline constexpr Version kNewestVersion{6, 18};
 bool version_exists(Version v);
+// Every release Ringside models, oldest first.
+std::vector<Version> known_versions();
 
 } // namespace ringside
