@@ -2,7 +2,12 @@
 
 #include "lesson_player.hpp"
 
+#include <cerrno>
 #include <cstdio>
+
+#include <fcntl.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
 namespace ringside::app {
 
@@ -163,10 +168,41 @@ std::string caption_file(const std::vector<RecordStep>& steps, int fps, Captions
 }
 
 FramePipe::FramePipe(FILE* out, size_t depth)
-    : out_(out), depth_(depth), writer_([this] { run(); }) {}
+    : out_(out), depth_(depth), pipe_bytes_([out] {
+          const int n = fcntl(fileno(out), F_GETPIPE_SZ);
+          return n > 0 ? size_t(n) : 0;
+      }()),
+      writer_([this] { run(); }) {}
 
 FramePipe::~FramePipe() {
     finish();
+}
+
+bool FramePipe::send(const std::vector<unsigned char>& frame) {
+    const int fd = fileno(out_);
+    const unsigned char* p = frame.data();
+    size_t left = frame.size();
+    while (left > 0) {
+        ssize_t n;
+        if (pipe_bytes_) {
+            iovec v{const_cast<unsigned char*>(p), left};
+            n = vmsplice(fd, &v, 1, 0);
+            if (n < 0 && (errno == EINVAL || errno == ENOSYS)) { // no splicing here: copy
+                pipe_bytes_ = 0;
+                continue;
+            }
+        } else {
+            n = write(fd, p, left);
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return false;
+        p += n;
+        left -= size_t(n);
+        sent_ += uint64_t(n);
+    }
+    return true;
 }
 
 void FramePipe::run() {
@@ -179,18 +215,37 @@ void FramePipe::run() {
                 return;
             frame = std::move(queue_.front());
             queue_.pop_front();
+            if (!frame.empty()) { // a new picture: the one before retires
+                if (!last_.empty())
+                    retired_.emplace_back(std::move(last_), sent_);
+                last_ = std::move(frame);
+            }
         }
         changed_.notify_all();
-        const bool ok = fwrite(frame.data(), 1, frame.size(), out_) == frame.size();
+        const bool ok = send(last_);
+        std::lock_guard lock(mutex_);
         if (!ok) {
-            std::lock_guard lock(mutex_);
             failed_ = true;
             queue_.clear();
             closing_ = true;
             changed_.notify_all();
             return;
         }
+        // A pipe's worth of bytes after a frame: ffmpeg has read all of it.
+        while (!retired_.empty() && sent_ - retired_.front().second >= pipe_bytes_) {
+            spare_.push_back(std::move(retired_.front().first));
+            retired_.pop_front();
+        }
     }
+}
+
+std::vector<unsigned char> FramePipe::buffer() {
+    std::lock_guard lock(mutex_);
+    if (spare_.empty())
+        return {};
+    std::vector<unsigned char> b = std::move(spare_.back());
+    spare_.pop_back();
+    return b;
 }
 
 bool FramePipe::push(std::vector<unsigned char> frame) {
@@ -201,6 +256,10 @@ bool FramePipe::push(std::vector<unsigned char> frame) {
     queue_.push_back(std::move(frame));
     changed_.notify_all();
     return true;
+}
+
+bool FramePipe::repeat() {
+    return push({});
 }
 
 bool FramePipe::finish() {

@@ -59,20 +59,35 @@ std::string caption_file(const std::vector<RecordStep>& steps, int fps, Captions
 
 // Hands frames to ffmpeg from a thread of its own, so the next frame renders while the pipe
 // takes this one; at most `depth` frames wait (a slow encoder slows the renderer, no more).
+// Buffers go round: the ones written come back from buffer(), and a frame that did not change
+// is sent again with repeat(), without a copy. Into a pipe, frames are spliced, not copied
+// (vmsplice): ffmpeg reads our pages themselves, so a buffer comes back only once a pipe's
+// worth of bytes has followed it in, when none of its pages can still be waiting there; and
+// none is freed before this object is.
 class FramePipe {
   public:
     FramePipe(FILE* out, size_t depth = 3);
     FramePipe(const FramePipe&) = delete;
     FramePipe& operator=(const FramePipe&) = delete;
     ~FramePipe();
+    std::vector<unsigned char> buffer();         // a written one to reuse, or an empty one
     bool push(std::vector<unsigned char> frame); // false once a write has failed
+    bool repeat();                               // the frame pushed last, once more
     bool finish();                               // every frame written, or false
 
   private:
     void run();
+    bool send(const std::vector<unsigned char>& frame);
     FILE* out_;
     size_t depth_;
-    std::deque<std::vector<unsigned char>> queue_;
+    size_t pipe_bytes_ = 0; // the pipe's capacity (0: not a pipe, so written by copy)
+    uint64_t sent_ = 0;     // bytes sent so far
+    std::deque<std::vector<unsigned char>> queue_; // an empty frame: the one before, again
+    // The frame written last and those before it: the pipe may still hold their pages, so
+    // they live as long as this object (destroy it once ffmpeg has exited).
+    std::vector<unsigned char> last_;
+    std::deque<std::pair<std::vector<unsigned char>, uint64_t>> retired_; // sent_ when retired
+    std::vector<std::vector<unsigned char>> spare_;
     std::mutex mutex_;
     std::condition_variable changed_;
     bool closing_ = false, failed_ = false;

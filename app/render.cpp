@@ -2,7 +2,18 @@
 
 #include <glad/gl.h>
 
+#include <algorithm>
+#include <utility>
+
 namespace ringside::app {
+
+namespace {
+std::vector<ImTextureID> g_uploaded;
+} // namespace
+
+std::vector<ImTextureID> take_uploaded_textures() {
+    return std::exchange(g_uploaded, {});
+}
 
 Texture::~Texture() {
     if (tex_)
@@ -27,6 +38,9 @@ void Texture::upload(const std::vector<uint32_t>& pixels, int w, int h) {
         glTexSubImage2D(GL_TEXTURE_2D, 0, 0, 0, w, h, GL_RGBA, GL_UNSIGNED_BYTE, pixels.data());
     w_ = w;
     h_ = h;
+    pixels_ = pixels;
+    if (std::find(g_uploaded.begin(), g_uploaded.end(), id()) == g_uploaded.end())
+        g_uploaded.push_back(id()); // a handful a frame, and only distinct ones
 }
 
 ImTextureID Texture::id() const {

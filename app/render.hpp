@@ -23,11 +23,20 @@ class Texture {
     ImTextureID id() const;
     int width() const { return w_; }
     int height() const { return h_; }
+    // The same picture: a crossfade between the two would change nothing.
+    bool same_pixels(const Texture& other) const {
+        return w_ == other.w_ && h_ == other.h_ && pixels_ == other.pixels_;
+    }
 
   private:
     unsigned int tex_ = 0;
     int w_ = 0, h_ = 0;
+    std::vector<uint32_t> pixels_; // what was uploaded (a grid: small)
 };
+
+// The textures whose pixels were uploaded since the last call: a recording redraws whatever
+// shows them.
+std::vector<ImTextureID> take_uploaded_textures();
 
 // A grid of cells drawn from a texture: cell i is at column i % columns, row i / columns.
 struct GridGeometry {

@@ -28,7 +28,8 @@ void grid_image(const Model& m, Ui& ui, const std::string& key, ImVec2 p0, ImVec
     const float t = transition(m);
     const auto before = ui.textures.find(key + " (before)");
     if (t < 1 && before != ui.textures.end() && before->second &&
-        before->second->width() == now.width() && before->second->height() == now.height()) {
+        before->second->width() == now.width() && before->second->height() == now.height() &&
+        !before->second->same_pixels(now)) {
         // A crossfade: the state before the step, with the new one fading in over it.
         dl->AddImage(before->second->id(), p0, p1, uv0, uv1);
         dl->AddImage(now.id(), p0, p1, uv0, uv1, IM_COL32(255, 255, 255, int(255 * t)));

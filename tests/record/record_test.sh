@@ -40,6 +40,11 @@ record --out "$out/p2/f.png"
 (cd "$out/p1" && sha256sum ./*.png) >"$out/h1"
 (cd "$out/p2" && sha256sum ./*.png) >"$out/h2"
 cmp -s "$out/h1" "$out/h2" || fail "PNG frames differ between runs"
+# A recording redraws only where a frame changed: the very frames a whole redraw gives.
+mkdir "$out/p3"
+record --out "$out/p3/f.png" --whole-frames
+(cd "$out/p3" && sha256sum ./*.png) >"$out/h3"
+cmp -s "$out/h1" "$out/h3" || fail "frames redrawn where they changed differ from frames drawn whole"
 # Step 1 shows frames 1-15 (no question); its last frame is the settled state of step 1.
 xvfb-run -a -s "-screen 0 1920x1080x24" "$app" --lesson "$lesson" --lesson-step 1 --size 640x360 \
     --screenshot "$out/step1.png"
