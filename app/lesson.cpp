@@ -303,6 +303,7 @@ constexpr std::pair<Focus, const char*> kFocusNames[] = {
     {Focus::Bitmaps, "bitmaps"},
     {Focus::Timeline, "timeline"},
     {Focus::Ordering, "ordering"},
+    {Focus::Migration, "migration"},
 };
 
 // A highlight's number: the scenario language's integers, at most 16 digits.
@@ -469,6 +470,7 @@ class Reader {
                                              LessonCommand& out);
     void read_step(const toml::table& t, size_t index, LessonStep& step);
     void read_question(const toml::table& t, const std::string& where, Question& q);
+    void read_compare(const toml::table& t, const std::string& where, LessonStep& step);
     void check_start(const Lesson& lesson);
 
     std::string path_;
@@ -671,10 +673,10 @@ void Reader::read_question(const toml::table& t, const std::string& where, Quest
 void Reader::read_step(const toml::table& t, size_t index, LessonStep& step) {
     const std::string where = "in step " + std::to_string(index + 1);
     step.line = line_of(t);
-    check_keys(
-        t,
-        {"title", "narration", "commands", "focus", "highlight", "notes", "question", "ordering"},
-        where);
+    check_keys(t,
+               {"title", "narration", "commands", "focus", "highlight", "notes", "question",
+                "ordering", "compare"},
+               where);
     if (auto s = string_at(t, "ordering", step.line, where, false, LessonLimits::kShortChars)) {
         OrderingState o;
         if (parse_ordering(*s, &o))
@@ -728,7 +730,7 @@ void Reader::read_step(const toml::table& t, size_t index, LessonStep& step) {
             error(line_of(*t.get("focus")),
                   "focus \"" + *s +
                       "\" is not a panel (console, vcpus, memory, rings, capabilities, bitmaps, "
-                      "timeline, ordering)");
+                      "timeline, ordering, migration)");
     }
     if (auto s = string_at(t, "highlight", step.line, where, false, LessonLimits::kShortChars)) {
         step.highlight_line = line_of(*t.get("highlight"));
@@ -742,6 +744,12 @@ void Reader::read_step(const toml::table& t, size_t index, LessonStep& step) {
                       "\" is not one of: vcpu N, slot N, page 0xGFN, entry VCPU INDEX, cap NAME");
         }
     }
+    if (const toml::node* n = t.get("compare")) {
+        if (const toml::table* c = n->as_table())
+            read_compare(*c, "the comparison of step " + std::to_string(index + 1), step);
+        else
+            error(line_of(*n), "'compare' must be a table ([step.compare])");
+    }
     if (const toml::node* n = t.get("question")) {
         if (const toml::table* q = n->as_table()) {
             step.question.emplace();
@@ -750,6 +758,61 @@ void Reader::read_step(const toml::table& t, size_t index, LessonStep& step) {
             error(line_of(*n), "'question' must be a table ([step.question])");
         }
     }
+}
+
+// The migration view's comparison: each setting in the words of --compare and the scenario
+// language (migration_view.hpp), every one checked before the lesson can reach a classroom.
+void Reader::read_compare(const toml::table& t, const std::string& where, LessonStep& step) {
+    check_keys(t, {"arch", "kernel", "memory", "vcpus", "ring", "workload", "migrate"},
+               "in " + where);
+    migrate::GuestSetup g;
+    bool ok = true;
+    int last_line = line_of(t);
+    for (const char* key : kCompareKeys) {
+        const toml::node* n = t.get(key);
+        if (!n)
+            continue;
+        const int line = line_of(*n);
+        last_line = std::max(last_line, line);
+        std::string value;
+        if (const auto* s = n->as_string())
+            value = s->get();
+        else if (const auto* i = n->as_integer(); i && i->get() >= 0)
+            value = std::to_string(i->get());
+        else {
+            error(line,
+                  "'" + std::string(key) + "' in " + where + " must be a string" +
+                      (std::string(key) == "vcpus" || std::string(key) == "ring" ? " or a number"
+                                                                                 : ""));
+            ok = false;
+            continue;
+        }
+        if (utf8_chars(value) > LessonLimits::kCommandChars) {
+            error(line, "'" + std::string(key) + "' is longer than " +
+                            std::to_string(LessonLimits::kCommandChars) + " characters");
+            ok = false;
+            continue;
+        }
+        const std::string problem = compare_setting(key, value, &g);
+        if (!problem.empty()) {
+            error(line, "in " + where + ": " + problem);
+            ok = false;
+        }
+    }
+    if (!ok)
+        return;
+    if (const std::string problem = check_setup(g); !problem.empty()) {
+        // On the line of the setting that makes it so: the VM's (kernel, else arch), or the
+        // migrate line's.
+        migrate::GuestSetup vm_only = g;
+        vm_only.config = migrate::MigrationConfig();
+        const toml::node* at = !check_setup(vm_only).empty()
+                                   ? (t.get("kernel") ? t.get("kernel") : t.get("arch"))
+                                   : t.get("migrate");
+        error(at ? line_of(*at) : last_line, "in " + where + ": " + problem);
+        return;
+    }
+    step.compare = g;
 }
 
 // The first step starts the VM the lesson says it starts on.

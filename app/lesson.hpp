@@ -53,7 +53,18 @@ const char* kernel_function_file(std::string_view name);
 const std::vector<std::pair<std::string, std::string>>& kernel_functions();
 
 // The panel a step brings forward.
-enum class Focus { None, Console, Vcpus, Memory, Rings, Capabilities, Bitmaps, Timeline, Ordering };
+enum class Focus {
+    None,
+    Console,
+    Vcpus,
+    Memory,
+    Rings,
+    Capabilities,
+    Bitmaps,
+    Timeline,
+    Ordering,
+    Migration,
+};
 const char* focus_name(Focus f); // as a lesson writes it ("" for None)
 
 // The object a step outlines.
@@ -91,6 +102,8 @@ struct LessonStep {
     Highlight highlight;
     std::string notes;                     // presenter notes
     std::optional<OrderingState> ordering; // `ordering = "publish,bad"`: the memory-order view
+    // [step.compare]: the migration view's settings; entering the step starts the comparison.
+    std::optional<migrate::GuestSetup> compare;
     std::optional<Question> question;
     int line = 0; // its [[step]] header
     int highlight_line = 0;

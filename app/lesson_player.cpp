@@ -76,6 +76,23 @@ void go_to_step(Model& m, int i) {
     // The step's focus and highlight steer the views.
     if (const LessonStep* s = p.current_step()) {
         m.ordering.shown = s->focus == Focus::Ordering;
+        // The migration view: asked for, or a comparison to show or a migration the step's
+        // commands ran, unless the step points at a panel of another view.
+        bool migrated = false;
+        for (const LessonCommand& c : s->commands) {
+            const scenario::ParsedLine pl = scenario::parse_line(c.text);
+            const auto* cmd = std::get_if<scenario::Command>(&pl);
+            migrated |= cmd && cmd->op == scenario::Op::Migrate;
+        }
+        const bool other_view = s->ordering || s->focus == Focus::Memory ||
+                                s->focus == Focus::Rings || s->focus == Focus::Capabilities ||
+                                s->focus == Focus::Bitmaps || s->focus == Focus::Ordering;
+        m.migration.shown =
+            s->focus == Focus::Migration || (!other_view && (s->compare || migrated));
+        if (s->compare) {
+            m.migration.setup = *s->compare;
+            start_comparison(m);
+        }
         if (s->ordering) {
             m.ordering = *s->ordering;
             m.ordering.shown = true;

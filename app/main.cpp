@@ -4,6 +4,7 @@
 #include "notes_feed.hpp"
 #include "panels.hpp"
 #include "record.hpp"
+#include "record_frame.hpp"
 
 #include <glad/gl.h>
 
@@ -102,7 +103,10 @@ struct Options {
     bool notes = false;   // be the presenter-notes window, fed on stdin
     RecordOptions record; // --record: a lesson or scenario to a video
     std::string record_format, record_captions;
-    std::string ordering; // program[,x86][,acqrel][,no-wmb][,bad]
+    bool whole_frames = false; // --record draws each frame whole, not only what changed
+    std::string ordering;      // program[,x86][,acqrel][,no-wmb][,bad]
+    // The migration view's comparison: KEY=VALUE settings.
+    std::vector<std::string> compare;
 };
 
 // The window title of the panel a lesson step focuses.
@@ -124,10 +128,116 @@ std::string focus_title(Focus f) {
         return "Timeline";
     case Focus::Ordering:
         return "Memory order";
+    case Focus::Migration:
+        return "Migration";
     case Focus::None:
         break;
     }
     return "";
+}
+
+// Burned-in captions: their size, and the band along the bottom that holds the longest of them.
+struct CaptionBand {
+    float font_size = 0, pad = 0, height = 0;
+};
+
+// The caption size shrinks (to 3/4 of the UI's) until the longest caption fits a fifth of the
+// frame's height: a small recording keeps room for the panels.
+CaptionBand caption_band(const Ui& ui, float w, float h) {
+    CaptionBand b;
+    if (ui.captions.empty())
+        return b;
+    const float font = ImGui::GetFontSize();
+    b.pad = font * 0.6f;
+    for (float scale = 1.3f; scale >= 0.75f; scale -= 0.05f) {
+        b.font_size = font * scale;
+        float text_h = 0;
+        for (const std::string& c : ui.captions)
+            text_h = std::max(
+                text_h,
+                ImGui::GetFont()->CalcTextSizeA(b.font_size, FLT_MAX, w - b.pad * 4, c.c_str()).y);
+        b.height = text_h + b.pad * 2;
+        if (b.height <= h * 0.2f)
+            break;
+    }
+    return b;
+}
+
+// The text of s less its last UTF-8 character.
+void drop_last_character(std::string& s) {
+    while (!s.empty() && (static_cast<unsigned char>(s.back()) & 0xC0) == 0x80)
+        s.pop_back();
+    if (!s.empty())
+        s.pop_back();
+}
+
+// The header: what is on screen and the keys, the view settings at the right. On a narrow
+// window (a small recording) the keys go first, then the settings, then the title is cut short:
+// nothing is drawn over anything else.
+void draw_header(const Model& m, Actions& a, Ui& ui, float W, float top, ImGuiWindowFlags fixed) {
+    ImGui::SetNextWindowPos(ImVec2(0, 0));
+    ImGui::SetNextWindowSize(ImVec2(W, top));
+    ImGui::Begin("##header", nullptr,
+                 fixed | ImGuiWindowFlags_NoTitleBar | ImGuiWindowFlags_NoBackground |
+                     ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse);
+    const ImGuiStyle& style = ImGui::GetStyle();
+    auto text_w = [](const std::string& t) { return ImGui::CalcTextSize(t.c_str()).x; };
+    auto button_w = [&](const char* label) { return text_w(label) + style.FramePadding.x * 2; };
+    const float combo_w = ImGui::GetFontSize() * 6.5f;
+    const char* order_label = m.ordering.shown ? "machine view" : "memory order";
+    const char* migration_label = m.migration.shown ? "machine view" : "migration";
+    const float settings_w = button_w(order_label) + button_w(migration_label) +
+                             style.ItemSpacing.x + ImGui::GetFrameHeight() +
+                             style.ItemInnerSpacing.x + text_w("reduce motion") +
+                             button_w("presenter") + combo_w + style.ItemSpacing.x * 3;
+    const float room = W - style.WindowPadding.x * 2, gap = ImGui::GetFontSize();
+    const Kvm* kvm = m.view.kvm();
+    std::string text = "Ringside — " + m.title;
+    if (kvm)
+        text += "   ·   " + std::string(arch_name(kvm->config.spec.arch)) + " Linux " +
+                version_name(kvm->config.spec.version);
+    const std::string keys = "   ·   space play/pause, ←/→ step, F5 presenter";
+    bool settings = !m.presenter;
+    const float beside = settings ? settings_w + gap : 0;
+    if (!m.presenter && text_w(text + keys) + beside <= room)
+        text += keys;
+    else if (settings && text_w(text) + beside > room)
+        settings = false;
+    const float text_room = room - (settings ? settings_w + gap : 0);
+    if (text_w(text) > text_room) {
+        while (!text.empty() && text_w(text + "…") > text_room)
+            drop_last_character(text);
+        text += "…";
+    }
+    ImGui::TextUnformatted(text.c_str());
+    if (settings) { // the view settings, at the right
+        ImGui::SameLine(W - style.WindowPadding.x - settings_w);
+        OrderingState ord = m.ordering;
+        if (ImGui::Button(order_label)) {
+            ord.shown = !ord.shown;
+            a.ordering = ord;
+        }
+        ImGui::SameLine();
+        if (ImGui::Button(migration_label))
+            a.migration_view = !m.migration.shown;
+        ImGui::SameLine();
+        bool reduce = m.reduce_motion;
+        if (ImGui::Checkbox("reduce motion", &reduce))
+            a.reduce_motion = reduce;
+        ImGui::SameLine();
+        if (ImGui::Button("presenter"))
+            a.toggle_presenter = true;
+        ImGui::SameLine();
+        ImGui::SetNextItemWidth(combo_w);
+        const char* names[] = {"dark", "light", "contrast"};
+        int theme = int(ui.theme);
+        if (ImGui::Combo("##theme", &theme, names, 3)) {
+            ui.theme = Theme(theme);
+            apply_theme(ui.theme);
+            ui.texture_frame.clear(); // the state colours of the grids follow the theme
+        }
+    }
+    ImGui::End();
 }
 
 void draw_frame(Model& m, Ui& ui, int w, int h) {
@@ -135,7 +245,9 @@ void draw_frame(Model& m, Ui& ui, int w, int h) {
     const ImGuiWindowFlags chrome = m.presenter ? ImGuiWindowFlags_NoTitleBar : 0;
     const ImGuiWindowFlags fixed =
         ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse | chrome;
-    const float W = float(w), H = float(h);
+    // Burned-in captions keep a band of their own below the panels.
+    const CaptionBand band = caption_band(ui, float(w), float(h));
+    const float W = float(w), H = float(h) - band.height;
     const float top = ImGui::GetFrameHeight() * 1.6f;
     const float bottom_h = H * 0.26f;
     // Presenter fonts are twice as big: the capability names need the right column wider.
@@ -160,44 +272,7 @@ void draw_frame(Model& m, Ui& ui, int w, int h) {
                                                     highlight_colour(ui.theme), 0, 0, 4);
         ImGui::End();
     };
-    // The header: what is on screen, and the keys.
-    ImGui::SetNextWindowPos(ImVec2(0, 0));
-    ImGui::SetNextWindowSize(ImVec2(W, top));
-    ImGui::Begin("##header", nullptr,
-                 fixed | ImGuiWindowFlags_NoTitleBar | ImGuiWindowFlags_NoBackground);
-    const Kvm* kvm = m.view.kvm();
-    ImGui::Text("Ringside — %s%s%s", m.title.c_str(),
-                kvm ? ("   ·   " + std::string(arch_name(kvm->config.spec.arch)) + " Linux " +
-                       version_name(kvm->config.spec.version))
-                          .c_str()
-                    : "",
-                m.presenter ? "" : "   ·   space play/pause, ←/→ step, F5 presenter");
-    if (!m.presenter) { // the view settings, at the right
-        const float combo_w = ImGui::GetFontSize() * 6.5f;
-        ImGui::SameLine(W - combo_w - ImGui::GetFontSize() * 24);
-        OrderingState ord = m.ordering;
-        if (ImGui::Button(ord.shown ? "machine view" : "memory order")) {
-            ord.shown = !ord.shown;
-            a.ordering = ord;
-        }
-        ImGui::SameLine();
-        bool reduce = m.reduce_motion;
-        if (ImGui::Checkbox("reduce motion", &reduce))
-            a.reduce_motion = reduce;
-        ImGui::SameLine();
-        if (ImGui::Button("presenter"))
-            a.toggle_presenter = true;
-        ImGui::SameLine();
-        ImGui::SetNextItemWidth(combo_w);
-        const char* names[] = {"dark", "light", "contrast"};
-        int theme = int(ui.theme);
-        if (ImGui::Combo("##theme", &theme, names, 3)) {
-            ui.theme = Theme(theme);
-            apply_theme(ui.theme);
-            ui.texture_frame.clear(); // the state colours of the grids follow the theme
-        }
-    }
-    ImGui::End();
+    draw_header(m, a, ui, W, top, fixed);
     // A lesson takes the top of the left column; below it the console, or the vCPUs when the
     // step points at them.
     const LessonStep* step = m.lesson && m.lesson->lesson() ? m.lesson->current_step() : nullptr;
@@ -214,13 +289,16 @@ void draw_frame(Model& m, Ui& ui, int w, int h) {
     }
     if (m.ordering.shown) { // the memory-order view takes the machine's place
         panel("Memory order", left_w, top, W - left_w, H - top, draw_ordering);
+    } else if (m.migration.shown) { // and so does the migration view
+        panel("Migration", left_w, top, W - left_w, H - top, draw_migration);
     } else {
         panel("Guest memory", left_w, top, mid_w, body_h * 0.5f, draw_memory);
         panel("Rings", left_w, top + body_h * 0.5f, mid_w, body_h * 0.5f, draw_rings);
         panel("Capabilities", left_w + mid_w, top, right_w, body_h * 0.6f, draw_caps);
         panel("Bitmaps", left_w + mid_w, top + body_h * 0.6f, right_w, body_h * 0.4f, draw_bitmaps);
     }
-    panel("Timeline", 0, top + body_h, m.ordering.shown ? left_w : W, bottom_h, draw_timeline);
+    panel("Timeline", 0, top + body_h, m.ordering.shown || m.migration.shown ? left_w : W, bottom_h,
+          draw_timeline);
 
     // Keyboard: the presenter's remote control (clickers send Page Up / Page Down). Presses come
     // from our own GLFW callback's queue, so one shorter than a frame is never lost.
@@ -255,13 +333,11 @@ void draw_frame(Model& m, Ui& ui, int w, int h) {
         const ImVec2 mp = ImGui::GetMousePos();
         ImGui::GetForegroundDrawList()->AddCircle(mp, 40, IM_COL32(255, 220, 0, 200), 48, 4);
     }
-    if (!ui.caption.empty()) { // burned-in captions of a recording: a band along the bottom
+    if (band.height > 0) { // burned-in captions of a recording: the band along the bottom
         ImDrawList* fg = ImGui::GetForegroundDrawList();
-        const float pad = ImGui::GetFontSize() * 0.6f, size = ImGui::GetFontSize() * 1.3f;
-        const float band = size * 3.4f + pad * 2;
-        fg->AddRectFilled(ImVec2(0, H - band), ImVec2(W, H), IM_COL32(0, 0, 0, 215));
-        fg->AddText(ImGui::GetFont(), size, ImVec2(pad * 2, H - band + pad),
-                    IM_COL32(255, 255, 255, 255), ui.caption.c_str(), nullptr, W - pad * 4);
+        fg->AddRectFilled(ImVec2(0, H), ImVec2(W, H + band.height), IM_COL32(0, 0, 0, 255));
+        fg->AddText(ImGui::GetFont(), band.font_size, ImVec2(band.pad * 2, H + band.pad),
+                    IM_COL32(255, 255, 255, 255), ui.caption.c_str(), nullptr, W - band.pad * 4);
     }
     const size_t before = m.history.size();
     apply(m, a);
@@ -360,10 +436,17 @@ int main(int argc, char** argv) {
                    "with --record: burn, srt, vtt or none (default) — from the narration");
     cli.add_option("--seconds-per-step", o.record.seconds_per_step,
                    "with --record: how long each step shows (default 3; a question twice)");
+    cli.add_flag("--whole-frames", o.whole_frames,
+                 "with --record: draw every frame whole, not only where it changed (slower; the "
+                 "same frames)");
     cli.add_flag("--presenter-notes", o.notes,
                  "be the presenter-notes window (the app starts it from its Lesson panel); "
                  "reads LESSON<TAB>STEP lines on stdin");
-    cli.add_option("--view", o.view, "machine (default) or memory-order");
+    cli.add_option("--view", o.view, "machine (default), memory-order or migration");
+    cli.add_option("--compare", o.compare,
+                   "migrate a guest in every mode at start, in the migration view: KEY=VALUE with "
+                   "arch, kernel, memory, vcpus, ring, workload, migrate as a lesson's "
+                   "[step.compare] (repeatable; a screenshot waits for the result)");
     cli.add_option("--ordering", o.ordering,
                    "memory-order view: publish|reset|mp|sb|sb-mb|lb, then any of ,x86 ,acqrel "
                    ",no-wmb ,bad (show a bad execution, all steps taken)");
@@ -453,9 +536,23 @@ int main(int argc, char** argv) {
             return 2;
         }
     }
-    if (o.view != "machine" && o.view != "memory-order") {
-        std::cerr << "ringside: error: --view must be machine or memory-order\n";
+    if (o.view != "machine" && o.view != "memory-order" && o.view != "migration") {
+        std::cerr << "ringside: error: --view must be machine, memory-order or migration\n";
         return 2;
+    }
+    if (o.view == "migration")
+        m.migration.shown = true;
+    if (!o.compare.empty()) {
+        migrate::GuestSetup g = m.migration.setup;
+        if (const std::string bad = compare_settings(o.compare, &g); !bad.empty()) {
+            std::cerr << "ringside: error: --compare: " << bad << '\n';
+            return 2;
+        }
+        Actions go;
+        go.compare_setup = g;
+        go.start_compare = true;
+        go.migration_view = o.view != "memory-order";
+        apply(m, go);
     }
     if (o.view == "memory-order" || !o.ordering.empty()) // else as the lesson's step says
         m.ordering.shown = true;
@@ -536,10 +633,13 @@ int main(int argc, char** argv) {
     FILE* encoder = nullptr;
     uint64_t rec_frame = 0, rec_total = 0;
     size_t rec_step = 0;
-    std::vector<unsigned char> pixels;
     std::unique_ptr<FramePipe> to_encoder;
+    std::unique_ptr<RecordFrame> rec_target; // drawn, and read, only where a frame changes
     if (recording) {
         plan = plan_recording(m, o.record);
+        if (o.record.captions == Captions::Burn)
+            for (const RecordStep& st : plan)
+                ui.captions.push_back(st.caption);
         rec_total = plan.empty() ? 0 : plan.back().first + plan.back().frames;
         if (rec_total == 0) {
             std::cerr << "ringside: error: " << o.record.input << ": nothing to record\n";
@@ -551,12 +651,16 @@ int main(int argc, char** argv) {
             std::cerr << "ringside: error: cannot start ffmpeg\n";
             return 1;
         }
+        // A bigger pipe: a frame crosses in fewer write/read round trips (best effort).
+        fcntl(fileno(encoder), F_SETPIPE_SZ, 1 << 20);
         to_encoder = std::make_unique<FramePipe>(encoder);
     }
     const auto record_start = std::chrono::steady_clock::now();
     int settle = 3;
+    bool fonts_rebuilt = false;
     while (!glfwWindowShouldClose(win)) {
-        const bool moving = m.playing || transition(m) < 1 || change_glow(m) > 0;
+        const bool moving =
+            m.playing || transition(m) < 1 || change_glow(m) > 0 || comparison_running(m);
         if (o.notes && !headless) {
             glfwWaitEventsTimeout(0.25); // the feed and the clock move without input
         } else if (!headless && !moving && settle <= 0) {
@@ -574,6 +678,7 @@ int main(int argc, char** argv) {
             build_fonts(font_size);
             ImGui_ImplOpenGL3_DestroyFontsTexture();
             ImGui_ImplOpenGL3_CreateFontsTexture();
+            fonts_rebuilt = true;
             apply_theme(m.presenter ? Theme::Contrast : ui.theme);
             set_ui_scale(dpi);
         }
@@ -616,18 +721,25 @@ int main(int argc, char** argv) {
             feed_notes_window(m, ui);
         }
         ImGui::Render();
-        glViewport(0, 0, fw, fh);
         const ImVec4 bg = ImGui::GetStyleColorVec4(ImGuiCol_WindowBg);
-        glClearColor(bg.x, bg.y, bg.z, 1);
-        glClear(GL_COLOR_BUFFER_BIT);
-        ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
         if (recording) {
-            glFinish();
-            pixels.resize(size_t(fw) * size_t(fh) * 4);
-            glPixelStorei(GL_PACK_ALIGNMENT, 1);
-            glReadBuffer(GL_BACK);
-            glReadPixels(0, 0, fw, fh, GL_RGBA, GL_UNSIGNED_BYTE, pixels.data());
-            if (!to_encoder->push(pixels)) {
+            // Nothing is shown (the back buffer is never swapped): only what changed is drawn,
+            // and read back; a frame that did not change is sent again as it is.
+            if (!rec_target)
+                rec_target = std::make_unique<RecordFrame>(fw, fh);
+            const PixelRect drawn =
+                rec_target->draw(ImGui::GetDrawData(), bg, o.whole_frames || fonts_rebuilt);
+            bool sent;
+            if (drawn.empty()) {
+                sent = to_encoder->repeat();
+            } else {
+                std::vector<unsigned char> px = to_encoder->buffer();
+                px.resize(size_t(fw) * size_t(fh) * 4);
+                rec_target->read(px.data());
+                sent = to_encoder->push(std::move(px));
+            }
+            fonts_rebuilt = false;
+            if (!sent) {
                 std::cerr << "\nringside: error: ffmpeg stopped taking frames\n";
                 glfwSetWindowShouldClose(win, 1);
                 frames = -1000;
@@ -648,9 +760,17 @@ int main(int argc, char** argv) {
             }
             if (rec_frame >= rec_total)
                 glfwSetWindowShouldClose(win, 1);
+        } else {
+            glViewport(0, 0, fw, fh);
+            glClearColor(bg.x, bg.y, bg.z, 1);
+            glClear(GL_COLOR_BUFFER_BIT);
+            ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
         }
+        // A screenshot waits for the migration view's worker: the picture shows its results.
+        const bool comparing = !o.screenshot.empty() && m.migration.comparison &&
+                               !m.migration.comparison->wait_for(std::chrono::milliseconds(20));
         // A few frames let ImGui settle its layout (sizes measured in the previous frame).
-        if (!o.screenshot.empty() && ++frames == 4) {
+        if (!o.screenshot.empty() && !comparing && ++frames == 4) {
             glFinish();
             const bool ok = write_png(o.screenshot, fw, fh);
             if (!o.layout.empty()) {
@@ -663,7 +783,8 @@ int main(int argc, char** argv) {
             if (!ok)
                 frames = -1000;
         }
-        glfwSwapBuffers(win);
+        if (!recording)
+            glfwSwapBuffers(win);
         if (first_frame_ms == 0) {
             glFinish();
             first_frame_ms = std::chrono::duration<double, std::milli>(

@@ -3,6 +3,7 @@
 #include "lesson_player.hpp"
 
 #include <algorithm>
+#include <ctime>
 #include <fstream>
 #include <sstream>
 
@@ -191,7 +192,14 @@ void apply(Model& m, const Actions& a) {
         // What the user typed (or clicked) is remembered; a scenario's own lines are not.
         if (m.history.empty() || m.history.back() != c)
             m.history.push_back(c);
+        const size_t before = m.timeline.command_count();
         run_command(m, c);
+        // A migration typed in the console is shown where migrations are drawn.
+        if (m.timeline.command_count() > before &&
+            m.timeline.command(before).op == scenario::Op::Migrate) {
+            m.migration.shown = true;
+            m.ordering.shown = false;
+        }
     }
     if (a.seek)
         seek(m, *a.seek);
@@ -213,11 +221,61 @@ void apply(Model& m, const Actions& a) {
     if (a.ordering && *a.ordering != m.ordering) {
         m.ordering = *a.ordering;
         m.ordering_changed_frame = m.frame;
+        if (m.ordering.shown)
+            m.migration.shown = false;
     }
+    if (a.migration_view) {
+        m.migration.shown = *a.migration_view;
+        if (m.migration.shown)
+            m.ordering.shown = false;
+    }
+    if (a.compare_setup)
+        m.migration.setup = *a.compare_setup;
+    if (a.cancel_compare && m.migration.comparison)
+        m.migration.comparison->cancel();
+    if (a.start_compare)
+        start_comparison(m);
+    if (a.show_page) {
+        m.migration.page = *a.show_page;
+        m.migration.page_frame = m.frame;
+        if (m.migration.page != MigrationView::kNoPage)
+            m.migration.shown = m.ordering.shown = false;
+    }
+    if (a.export_json) {
+        ExportRuns runs;
+        if (m.migration.comparison) {
+            runs.setup = &m.migration.comparison->setup();
+            for (const ModeRun& r : m.migration.runs)
+                if (r.result)
+                    runs.compared.push_back(r.result.get());
+        }
+        runs.this_vm = m.view.migration();
+        m.migration.exported = export_runs(runs, *a.export_json, a.export_path, std::time(nullptr));
+    }
+}
+
+void start_comparison(Model& m) {
+    MigrationView& v = m.migration;
+    if (v.comparison && setup_key(v.comparison->setup()) == setup_key(v.setup)) {
+        bool cancelled = false;
+        for (const ModeRun& r : v.comparison->snapshot())
+            cancelled |= r.state == ModeRun::State::Cancelled;
+        if (!cancelled)
+            return; // running, or done: the same results
+    }
+    v.comparison.reset(); // a comparison still running is cancelled first (its destructor)
+    v.comparison = std::make_shared<Comparison>(v.setup);
+    v.runs = v.comparison->snapshot(&v.runs_final);
+}
+
+bool comparison_running(const Model& m) {
+    return m.migration.comparison && m.migration.comparison->running();
 }
 
 void tick(Model& m, double dt) {
     m.frame++;
+    if (m.migration.comparison && !m.migration.runs_final) // what the worker has done so far
+        m.migration.runs = m.migration.comparison->snapshot(&m.migration.runs_final);
     if (!m.playing)
         return;
     m.play_accumulator += dt * m.events_per_second;

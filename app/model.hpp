@@ -3,6 +3,7 @@
 // UI is a function of this state).
 #pragma once
 
+#include "migration_view.hpp"
 #include "scenario/timeline.hpp"
 
 #include <cstdint>
@@ -60,6 +61,20 @@ struct OrderingState {
 // as --ordering and a lesson's `ordering` key write it. False when malformed.
 bool parse_ordering(const std::string& text, OrderingState* s);
 
+// The migration view: the settings of the next comparison, the comparison running or last run
+// (its worker thread reports into it), and the lost page the machine view is asked to show.
+struct MigrationView {
+    static constexpr uint64_t kNoPage = ~0ull;
+    bool shown = false;                     // replaces the machine view, as the memory order does
+    migrate::GuestSetup setup;              // what "migrate in every mode" runs
+    std::shared_ptr<Comparison> comparison; // running, or the last one run
+    std::vector<ModeRun> runs;              // its modes as of this frame (tick() copies them)
+    bool runs_final = false;                // the worker is done: runs will not change
+    uint64_t page = kNoPage;                // "show page": the machine view outlines this gfn
+    uint64_t page_frame = 0;                // when it was asked for (the view scrolls to it)
+    ExportResult exported;                  // the last export, or nothing yet
+};
+
 struct Model {
     scenario::Timeline timeline;
     std::string title = "default scenario";
@@ -79,6 +94,7 @@ struct Model {
     bool reduce_motion = false;
     OrderingState ordering;
     uint64_t ordering_changed_frame = 0;
+    MigrationView migration;
     std::shared_ptr<LessonPlayer> lesson; // the lesson player, once the picker has been used
     // Events from here on stay hidden (a lesson's later steps and unrevealed answers).
     uint64_t limit = ~0ull;
@@ -99,6 +115,12 @@ struct Actions {
     std::optional<int> lesson_step;
     std::optional<std::string> answer; // committed to the current step's question
     bool try_it_yourself = false, back_to_lesson = false;
+    std::optional<bool> migration_view;               // show the migration view, or leave it
+    std::optional<migrate::GuestSetup> compare_setup; // the comparison's settings changed
+    bool start_compare = false, cancel_compare = false;
+    std::optional<uint64_t> show_page; // the machine view, this gfn outlined (kNoPage: none)
+    std::optional<bool> export_json;   // export the runs shown: JSON (true) or CSV (false)...
+    std::string export_path;           // ...to this file ("": a new one under data_dir())
 };
 
 // Runs one scenario-language line at the end of the timeline and shows its result.
@@ -108,6 +130,12 @@ void run_command(Model& m, const std::string& line);
 bool load_scenario_file(Model& m, const std::string& path, uint64_t max_commands = ~0ull);
 void load_scenario_text(Model& m, const std::string& text, const std::string& title);
 void apply(Model& m, const Actions& a);
+// Starts migrating m.migration.setup in every mode on a worker thread, unless the same setup is
+// already migrating or has been migrated to the end (a lesson step visited again).
+void start_comparison(Model& m);
+// A comparison's worker is still running: the app keeps drawing frames for its progress.
+bool comparison_running(const Model& m);
+
 // Advances playback by one frame (dt seconds of presentation time).
 void tick(Model& m, double dt);
 void seek(Model& m, uint64_t n);

@@ -11,15 +11,6 @@ namespace {
 
 const Arch kArches[] = {Arch::X86_64, Arch::Arm64, Arch::LoongArch, Arch::RiscV};
 
-std::vector<Version> versions() {
-    std::vector<Version> v;
-    for (int minor = 10; minor <= 19; ++minor)
-        v.push_back({5, minor});
-    for (int minor = 0; minor <= kNewestVersion.minor; ++minor)
-        v.push_back({6, minor});
-    return v;
-}
-
 // pointed: a capability a lesson step points at ("" for none), outlined in its row.
 void cap_rows(const std::vector<CapRow>& rows, const std::vector<CapRow>* compare, Theme t,
               const Model& m, const std::string& pointed = "") {
@@ -86,7 +77,7 @@ void draw_caps(const Model& m, Actions& a, Ui& ui) {
 
     ImGui::Separator();
     ImGui::TextUnformatted("Another kernel, on a new VM:");
-    const auto vs = versions();
+    const auto vs = known_versions();
     ImGui::SetNextItemWidth(ImGui::GetFontSize() * 7);
     if (ImGui::BeginCombo("##arch", std::string(arch_name(kArches[ui.caps_arch])).c_str())) {
         for (int i = 0; i < 4; ++i)

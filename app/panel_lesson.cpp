@@ -122,10 +122,18 @@ void draw_question(const Model& m, Actions& a, Ui& ui, const LessonPlayer& p, co
     ImGui::TextDisabled("the command: %s", q.ask.text.c_str());
     if (!p.revealed()) {
         if (!q.choices.empty()) {
-            for (size_t i = 0; i < q.choices.size(); ++i)
-                if (ImGui::RadioButton((q.choices[i] + "##choice" + std::to_string(i)).c_str(),
+            // A choice may be a whole result line: its text wraps, and clicking it chooses it.
+            for (size_t i = 0; i < q.choices.size(); ++i) {
+                if (ImGui::RadioButton(("##choice" + std::to_string(i)).c_str(),
                                        ui.lesson_choice == int(i)))
                     ui.lesson_choice = int(i);
+                ImGui::SameLine();
+                ImGui::PushTextWrapPos(0.0f);
+                ImGui::TextUnformatted(q.choices[i].c_str());
+                ImGui::PopTextWrapPos();
+                if (ImGui::IsItemClicked())
+                    ui.lesson_choice = int(i);
+            }
         } else {
             ImGui::SetNextItemWidth(ImGui::GetFontSize() * 14);
             ImGui::InputText("##answer", ui.lesson_answer, sizeof ui.lesson_answer);

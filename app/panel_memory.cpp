@@ -3,6 +3,7 @@
 #include "panels.hpp"
 
 #include <algorithm>
+#include <cstdio>
 
 namespace ringside::app {
 
@@ -117,6 +118,24 @@ void draw_slot(const Model& m, Ui& ui, const Memslot& s) {
             outline(dl, origin, ImVec2(origin.x + size.x, origin.y + size.y), m, t);
         }
     }
+    // The page the migration view asked to show: a lost page, outlined in the error colour.
+    if (const uint64_t page = m.migration.page;
+        page != MigrationView::kNoPage && s.as_id == 0 && s.contains(page)) {
+        const ImVec2 c = g.centre(page - s.base_gfn);
+        const float r = std::max(g.cell_w, 10.0f) * 0.5f + 3;
+        dl->AddRect(ImVec2(c.x - r, c.y - r), ImVec2(c.x + r, c.y + r), error_colour(t), 0, 0, 3);
+        char label[48];
+        std::snprintf(label, sizeof label, "lost page 0x%llx",
+                      static_cast<unsigned long long>(page));
+        const ImVec2 ts = ImGui::CalcTextSize(label);
+        const float lx = std::min(c.x + r + 4, g.x + g.cell_w * float(g.columns) - ts.x);
+        const float ly = c.y + r + 2;
+        dl->AddRectFilled(ImVec2(lx - 2, ly), ImVec2(lx + ts.x + 2, ly + ts.y),
+                          ImGui::GetColorU32(ImGuiCol_WindowBg));
+        dl->AddText(ImVec2(lx, ly), error_colour(t), label);
+        if (m.frame - m.migration.page_frame < 3) // just asked for: scroll it into view
+            ImGui::SetScrollFromPosY(c.y - ImGui::GetWindowPos().y, 0.5f);
+    }
     if (ImGui::IsItemHovered()) {
         const ImVec2 mp = ImGui::GetMousePos();
         const uint64_t col = uint64_t((mp.x - g.x) / g.cell_w);
@@ -144,7 +163,6 @@ void draw_slot(const Model& m, Ui& ui, const Memslot& s) {
 } // namespace
 
 void draw_memory(const Model& m, Actions& a, Ui& ui) {
-    (void)a;
     record_panel("memory");
     const Kvm* kvm = m.view.kvm();
     if (!kvm) {
@@ -157,6 +175,17 @@ void draw_memory(const Model& m, Actions& a, Ui& ui) {
     ImGui::SliderFloat("zoom", &ui.memory_zoom, 0.25f, 4.0f, "%.2fx");
     ImGui::SameLine();
     ImGui::TextDisabled("drag to pan, Ctrl + wheel to zoom");
+    if (m.migration.page != MigrationView::kNoPage) {
+        ImGui::TextColored(ImColor(error_colour(ui.theme)),
+                           "outlined: page 0x%llx, lost by the migration",
+                           static_cast<unsigned long long>(m.migration.page));
+        ImGui::SameLine();
+        if (ImGui::SmallButton("clear"))
+            a.show_page = MigrationView::kNoPage;
+        ImGui::SameLine();
+        if (ImGui::SmallButton("back to the migration"))
+            a.migration_view = true;
+    }
     // Ctrl + wheel zooms, so the wheel must not also scroll then.
     ImGui::BeginChild("slots", ImVec2(0, 0), false,
                       ImGuiWindowFlags_HorizontalScrollbar |

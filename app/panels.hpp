@@ -37,12 +37,15 @@ struct Ui {
     float memory_zoom = 1; // 1 = fit
     std::map<uint32_t, std::pair<uint64_t, BitmapActivity>> bitmap_activity; // per slot number
     std::map<uint32_t, uint64_t> bitmap_first_word;                          // per slot number
-    bool show_picker = false;       // the lesson picker over the lesson being played
-    std::string caption;            // burned-in caption of a recording
-    bool want_notes_window = false; // the Lesson panel asked for the presenter-notes window
-    int lesson_choice = -1;         // the choice picked, before committing
-    char lesson_answer[256] = {};   // or the answer typed
+    bool show_picker = false;          // the lesson picker over the lesson being played
+    std::string caption;               // burned-in caption of a recording
+    std::vector<std::string> captions; // and every step's: their band fits the longest
+    bool want_notes_window = false;    // the Lesson panel asked for the presenter-notes window
+    int lesson_choice = -1;            // the choice picked, before committing
+    char lesson_answer[256] = {};      // or the answer typed
     std::map<uint32_t, RingMarkers> ring_markers; // per vCPU id
+    char export_path[512] = {};                   // the migration view's export field
+    int migration_settings = -1; // its settings column: -1 shown but in presenter mode, 0, 1
 };
 
 Texture& texture(Ui& ui, const std::string& key);
@@ -71,6 +74,7 @@ void draw_bitmaps(const Model& m, Actions& a, Ui& ui);
 void draw_timeline(const Model& m, Actions& a, Ui& ui);
 void draw_ordering(const Model& m, Actions& a, Ui& ui);
 void draw_lesson(const Model& m, Actions& a, Ui& ui);
+void draw_migration(const Model& m, Actions& a, Ui& ui);
 class NotesFeed;
 // The presenter-notes window's one panel (ringside --presenter-notes).
 void draw_presenter_notes(const NotesFeed& feed, Ui& ui, double seconds, int w, int h);

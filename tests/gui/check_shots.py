@@ -110,6 +110,46 @@ for path in sorted(glob.glob(out + "/lesson-[0-9]*.json")):
     lay = json.load(open(path))
     expect("lesson" in lay["panels"], "%s: the lesson panel was drawn" % os.path.basename(path))
 
+# 7. The migration view (migration.hpp): the four modes' cards and per-round bars, each mode in
+# its colour (app/panel_migration.cpp), once the worker has finished; no lost page with a correct
+# protocol; with the ITS save, the red box names the lost pages.
+MODES = {"bitmap": (213, 94, 0), "clear": (204, 121, 167), "ring": (230, 159, 0),
+         "ring+bitmap": (86, 180, 233)}
+
+
+def visible(img, box):
+    """The part of a layout box inside the picture (a scrolled view draws beyond it)."""
+    w, h = img[0], img[1]
+    x0, y0 = max(0, box["x"]), max(0, box["y"])
+    x1, y1 = min(w, box["x"] + box["w"]), min(h, box["y"] + box["h"])
+    return {"x": x0, "y": y0, "w": max(0, x1 - x0), "h": max(0, y1 - y0)}
+
+
+for name in ("migration", "migration-lost", "migration-presenter"):
+    img = read_png(out + "/%s.png" % name)
+    lay = json.load(open(out + "/%s.json" % name))
+    expect("migration" in lay["panels"], "%s: the migration panel was drawn" % name)
+    expect("migration plots" in lay["items"], "%s: the cards and plots were drawn" % name)
+    if "migration plots" not in lay["items"]:
+        continue
+    for mode, colour in MODES.items():
+        box = lay["items"].get("migration dirty " + mode)
+        expect(box and count_colour(img, visible(img, box), colour) > 100,
+               "%s: %s mode's dirty pages a round are drawn, in its colour" % (name, mode))
+    plots = visible(img, lay["items"]["migration plots"])
+    expect(count_colour(img, plots, OK) > 20, "%s: the cards say converged" % name)
+clean = json.load(open(out + "/migration.json"))
+expect("migration lost" not in clean["items"], "a correct protocol loses no page")
+for name in ("migration-lost", "migration-presenter"):
+    lay = json.load(open(out + "/%s.json" % name))
+    expect("migration lost" in lay["items"], "%s: the lost pages are listed" % name)
+    expect("migration dirty this-vm" in lay["items"],
+           "%s: the timeline's own migration is shown as this VM" % name)
+    if "migration lost" in lay["items"]:
+        box = visible(read_png(out + "/%s.png" % name), lay["items"]["migration lost"])
+        expect(count_colour(read_png(out + "/%s.png" % name), box, ERROR) > 200,
+               "%s: the lost pages are in the error colour" % name)
+
 notes = json.load(open(out + "/notes.json"))
 expect("notes" in notes["panels"], "the presenter-notes window draws its panel")
 

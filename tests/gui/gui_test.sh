@@ -36,6 +36,20 @@ shot order-acqrel --ordering publish,acqrel,bad
 shot order-x86 --ordering publish,x86,bad
 shot explore-plain --lesson none --ordering explore
 shot explore-acqrel --lesson none --ordering explore,acqrel
+# The migration view: a small guest migrated in every mode on the app's worker thread (the
+# screenshot waits for it), then an arm64 guest whose vGIC ITS save at stop is lost in ring mode,
+# next to the timeline's own migration ("this VM") that loses page 0x3f0 the same way.
+shot migration --lesson none --view migration --compare memory=64M \
+    --compare "workload=zipf rate=20000 hot=4096"
+grep -v '^#\|^expect\|^show' "$dir/scenarios/d-migrate-ring-arm64-its.scn" >"$out/its.scn"
+shot migration-lost --scenario "$out/its.scn" --view migration --compare memory=64M \
+    --compare "workload=zipf rate=20000 hot=4096" --compare migrate=its-save=0x3f00
+shot migration-presenter --scenario "$out/its.scn" --view migration --presenter \
+    --compare memory=64M --compare "workload=zipf rate=20000 hot=4096" \
+    --compare migrate=its-save=0x3f00
+# A bad --compare setting is an error before any window opens.
+if "$app" --compare memory=3X 2>"$out/compare.err"; then exit 1; fi
+grep -q 'error: --compare: memory "3X" is not a guest size' "$out/compare.err"
 # Every lesson of the course, at its third step (look at them: they are kept on failure).
 for lesson in "$dir"/../lessons/[0-9]*.toml; do
     shot "lesson-$(basename "$lesson" .toml)" --lesson "$lesson" --lesson-step 3
