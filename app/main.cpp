@@ -715,6 +715,11 @@ int main(int argc, char** argv) {
                 }
                 if (st.reveal_at && rec_frame == st.reveal_at)
                     commit_answer(m, st.answer);
+                // A step that starts a comparison is recorded with its results: how fast the
+                // worker ran must not show in the video (same inputs, same frames).
+                if (m.migration.comparison)
+                    while (!m.migration.comparison->wait_for(std::chrono::milliseconds(50))) {
+                    }
             }
             tick(m, 1.0 / (recording ? o.record.fps : 60.0));
             draw_frame(m, ui, fw, fh);

@@ -869,9 +869,11 @@ void draw_results(const Model& m, Actions& a, Ui& ui) {
 void draw_migration(const Model& m, Actions& a, Ui& ui) {
     record_panel("migration");
     const float font = ImGui::GetFontSize();
-    // Presenter fonts are twice as big: the settings give their room to the results until
-    // asked for.
-    const bool settings = ui.migration_settings < 0 ? !m.presenter : ui.migration_settings == 1;
+    // Presenter fonts are twice as big, and a small window (a small recording) has no room to
+    // spare: there the settings give their room to the results until asked for.
+    const bool roomy = ImGui::GetContentRegionAvail().x > font * 60;
+    const bool settings =
+        ui.migration_settings < 0 ? !m.presenter && roomy : ui.migration_settings == 1;
     if (settings) {
         ImGui::BeginChild("settings", ImVec2(font * 17.5f, 0), false);
         draw_settings(m, a, ui);
