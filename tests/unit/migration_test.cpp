@@ -220,6 +220,30 @@ TEST(Migration, ExportsHoldEveryRound) {
     EXPECT_EQ(j["total"]["ring_entries"].get<uint64_t>(), runs[1].total.ring_entries);
 }
 
+TEST(Migration, BoundedWork) {
+    // A migrate is bounded work: the session's limits stop a runaway workload with a clear error
+    // (the defaults are 2^28 writes and 2^22 ticks; small ones here keep the test fast).
+    scenario::Limits small;
+    small.migration_writes = 100000;
+    small.migration_ticks = 1000;
+    scenario::Session s(small);
+    auto exec = [&](const std::string& line) {
+        return s.execute(std::get<scenario::Command>(scenario::parse_line(line)));
+    };
+    exec("vm arch=x86_64 kernel=6.6");
+    exec("memslot 0 gfn=0 pages=64K");
+    exec("vcpu 0");
+    exec("workload 0 uniform rate=100000000");
+    auto r = exec("migrate bandwidth=1M");
+    ASSERT_TRUE(std::holds_alternative<scenario::ParseError>(r));
+    EXPECT_NE(std::get<scenario::ParseError>(r).message.find("guest writes pass 100000"),
+              std::string::npos);
+    exec("workload 0 idle");
+    r = exec("migrate bandwidth=4K");
+    ASSERT_TRUE(std::holds_alternative<scenario::ParseError>(r));
+    EXPECT_NE(std::get<scenario::ParseError>(r).message.find("past 1000 ticks"), std::string::npos);
+}
+
 TEST(Migration, ScenarioErrorsAreClear) {
     scenario::Session s;
     auto exec = [&](const std::string& line) {
