@@ -111,15 +111,23 @@ class Migration : public EventSink {
         }
         s->src[gfn - s->base_gfn]++;
     }
-    // Harvests every ring and resets; returns the userspace time it took.
+    // The dirty-tracking work below returns the userspace time it took, and counts it in the
+    // round's vmm_ns itself.
+    // Harvests every ring and resets.
     uint64_t reap_all();
-    // Collects from KVM into `collected` and moves it into to_send; returns the time it took.
+    // Collects from KVM into `collected` and moves it into to_send.
     uint64_t sync(bool last_stage);
     uint64_t get_dirty_log(SlotTrack& s);
-    // Sends the pages of the round's set due by time t; returns false when it is done.
+    uint64_t clear_chunk(SlotTrack& s, uint64_t chunk);
+    // Sends the pages of the round's set due by time t.
     void send_due(uint64_t t);
     void send_page(SlotTrack& s, uint64_t off);
-    uint64_t clear_chunk(SlotTrack& s, uint64_t chunk);
+    // Pages in the set to send.
+    uint64_t set_size() const;
+    // The round's set is what to_send holds now; sending starts at `at`, from the first page.
+    void start_sending(uint64_t at);
+    // The round is over: into the result.
+    void close_round();
     void check_truth();
     SlotTrack* track_of(uint32_t slot_number);
     std::string vcpu_name(uint32_t id) const { return "vcpu " + std::to_string(id); }
@@ -140,13 +148,11 @@ class Migration : public EventSink {
     };
     std::vector<VcpuRun> vcpus_; // in kvm.vcpus order
     std::map<uint32_t, size_t> vcpu_index_;
-    Costs* costs_ = nullptr; // the current round's
     uint64_t now_ = 0;
     uint64_t event_time_ = 0; // when what the engine is reporting now happens
     Round round_;
     uint64_t send_start_ = 0; // when this round's sending began
     uint64_t send_delay_ = 0; // migration-thread time spent in ioctls since then
-    uint64_t sent_in_round_ = 0;
     size_t cursor_slot_ = 0;
     uint64_t cursor_off_ = 0;
     size_t next_kernel_write_ = 0;
@@ -168,7 +174,7 @@ SlotTrack* Migration::track_of(uint32_t slot_number) {
 }
 
 void Migration::emit(const Event& e, std::string_view) {
-    Costs& k = *costs_;
+    Costs& k = round_.costs;
     auto stall = [&](uint64_t ns) {
         if (auto it = vcpu_index_.find(e.vcpu); it != vcpu_index_.end())
             vcpus_[it->second].clock += ns;
@@ -406,11 +412,12 @@ void Migration::run_vcpu(size_t i, uint64_t t) {
             bump(pending_gfn);
             program_done--;
         }
-        costs_->guest_writes += rr.done;
-        // The program's accesses consumed: those done, and the one now pending or dropped.
+        round_.costs.guest_writes += rr.done;
+        // Past the completed accesses, the program consumed one more when it now waits
+        // pending (a fault, or a soft-full exit) or was an MMIO exit (dropped).
         const bool new_pending = vcpu.pending && (!had_pending || rr.done > 0);
-        uint64_t consumed = program_done + (new_pending || rr.exit == ExitReason::Mmio ? 1 : 0);
-        // Walks the completed accesses range by range (cheap: ranges, not pages).
+        const bool one_more = new_pending || rr.exit == ExitReason::Mmio;
+        // Marks the completed accesses written, walking the program range by range.
         uint64_t left = program_done;
         while (left > 0 && range < v.program.size()) {
             const PageRange& r = v.program[range];
@@ -420,13 +427,12 @@ void Migration::run_vcpu(size_t i, uint64_t t) {
                 bump(g);
             left -= n;
             skip += n;
-            consumed -= n;
             if (skip == r.count()) {
                 ++range;
                 skip = 0;
             }
         }
-        if (consumed > 0 && range < v.program.size()) { // the pending or MMIO access
+        if (one_more && range < v.program.size()) {
             if (++skip == v.program[range].count()) {
                 ++range;
                 skip = 0;
@@ -438,7 +444,7 @@ void Migration::run_vcpu(size_t i, uint64_t t) {
         // dirty-limit), which it pays for in stalled time, then runs again.
         const uint64_t cost = reap_all();
         v.clock += cost;
-        costs_->stalled_ns += cost;
+        round_.costs.stalled_ns += cost;
         if (guard > 4 || dirty_ring_soft_full(*vcpu.dirty_ring))
             break; // nothing was reset (cannot happen with a correct harvester)
     }
@@ -456,23 +462,25 @@ uint64_t Migration::reap_all() {
             entries += vmm_harvest_ring(vmm_, *v.dirty_ring, v.vcpu_id, ~0ull, c_.harvest, this);
     uint64_t cost = entries * c_.costs.per_entry;
     if (entries) {
-        const uint64_t flushes = costs_->tlb_flushes;
+        const uint64_t flushes = round_.costs.tlb_flushes;
         const KRet r = kvm_vm_ioctl_reset_dirty_pages(kvm_);
         cost += c_.costs.ioctl + uint64_t(r.value) * c_.costs.per_rearm +
-                (costs_->tlb_flushes - flushes) * c_.costs.tlb_flush;
+                (round_.costs.tlb_flushes - flushes) * c_.costs.tlb_flush;
     }
-    costs_->vmm_ns += cost;
+    round_.costs.vmm_ns += cost;
     return cost;
 }
 
 uint64_t Migration::get_dirty_log(SlotTrack& s) {
-    const uint64_t flushes = costs_->tlb_flushes;
+    const uint64_t flushes = round_.costs.tlb_flushes;
     BitmapWords words;
     const KRet r = kvm_get_dirty_log_protect(kvm_, s.id, &words);
-    if (r.value != 0)
+    if (r.value != 0) {
+        round_.costs.vmm_ns += c_.costs.ioctl;
         return c_.costs.ioctl;
+    }
     const uint64_t bytes = (s.npages + 63) / 64 * 8;
-    costs_->bitmap_bytes += bytes;
+    round_.costs.bitmap_bytes += bytes;
     uint64_t pages = 0;
     for (const auto& [i, w] : words) {
         s.collected[i] |= w;
@@ -482,8 +490,11 @@ uint64_t Migration::get_dirty_log(SlotTrack& s) {
     }
     // Without manual protect GET re-protects every page it returns.
     const uint64_t rearmed = r_.mode == Mode::Clear ? 0 : pages;
-    return c_.costs.ioctl + bytes * c_.costs.per_kib_bitmap / 1024 + rearmed * c_.costs.per_rearm +
-           (costs_->tlb_flushes - flushes) * c_.costs.tlb_flush;
+    const uint64_t cost = c_.costs.ioctl + bytes * c_.costs.per_kib_bitmap / 1024 +
+                          rearmed * c_.costs.per_rearm +
+                          (round_.costs.tlb_flushes - flushes) * c_.costs.tlb_flush;
+    round_.costs.vmm_ns += cost;
+    return cost;
 }
 
 uint64_t Migration::sync(bool last_stage) {
@@ -493,11 +504,8 @@ uint64_t Migration::sync(bool last_stage) {
         cost += reap_all();
     if (r_.mode == Mode::Bitmap || r_.mode == Mode::Clear ||
         (r_.mode == Mode::RingBitmap && last_stage))
-        for (SlotTrack& s : slots_) {
-            const uint64_t c = get_dirty_log(s);
-            costs_->vmm_ns += c;
-            cost += c;
-        }
+        for (SlotTrack& s : slots_)
+            cost += get_dirty_log(s);
     for (SlotTrack& s : slots_) {
         for (size_t i = 0; i < s.collected.size(); ++i) {
             s.to_send[i] |= s.collected[i];
@@ -525,28 +533,27 @@ uint64_t Migration::clear_chunk(SlotTrack& s, uint64_t chunk) {
         bits += uint64_t(__builtin_popcountll(s.uncleared[w]));
     if (bits == 0)
         return 0;
-    const uint64_t flushes = costs_->tlb_flushes;
-    const KRet r = kvm_clear_dirty_log_protect(
-        kvm_, s.id, first, uint32_t(num), [&](uint64_t k) { return s.uncleared[first / 64 + k]; });
+    const uint64_t flushes = round_.costs.tlb_flushes;
+    kvm_clear_dirty_log_protect(kvm_, s.id, first, uint32_t(num),
+                                [&](uint64_t k) { return s.uncleared[first / 64 + k]; });
     for (uint64_t w = first / 64; w < (first + num + 63) / 64; ++w)
         s.uncleared[w] = 0;
-    return c_.costs.ioctl + num / 8 * c_.costs.per_kib_bitmap / 1024 + bits * c_.costs.per_rearm +
-           (costs_->tlb_flushes - flushes) * c_.costs.tlb_flush;
+    const uint64_t cost = c_.costs.ioctl + num / 8 * c_.costs.per_kib_bitmap / 1024 +
+                          bits * c_.costs.per_rearm +
+                          (round_.costs.tlb_flushes - flushes) * c_.costs.tlb_flush;
+    round_.costs.vmm_ns += cost;
+    return cost;
 }
 
 void Migration::send_page(SlotTrack& s, uint64_t off) {
     if (r_.mode == Mode::Clear) {
         const uint64_t ch = off / c_.clear_chunk_pages;
-        if (s.chunk_dirty[ch]) {
-            const uint64_t cost = clear_chunk(s, ch);
-            send_delay_ += cost;
-            costs_->vmm_ns += cost;
-        }
+        if (s.chunk_dirty[ch])
+            send_delay_ += clear_chunk(s, ch);
     }
     s.to_send[off / 64] &= ~(1ull << (off % 64));
     s.dst[off] = s.src[off];
     round_.sent++;
-    sent_in_round_++;
 }
 
 void Migration::send_due(uint64_t t) {
@@ -556,7 +563,7 @@ void Migration::send_due(uint64_t t) {
                                  ? 0
                                  : uint64_t((unsigned __int128)(t - start) * c_.bandwidth /
                                             ((unsigned __int128)r_.page_size * kNsPerSecond));
-        if (sent_in_round_ >= due || sent_in_round_ >= round_.dirty)
+        if (round_.sent >= due || round_.sent >= round_.dirty)
             return;
         // The next page of the set, ascending.
         while (cursor_slot_ < slots_.size()) {
@@ -576,6 +583,27 @@ void Migration::send_due(uint64_t t) {
             return; // cannot happen: round_.dirty counted the set
         send_page(slots_[cursor_slot_], cursor_off_);
     }
+}
+
+uint64_t Migration::set_size() const {
+    uint64_t n = 0;
+    for (const SlotTrack& s : slots_)
+        n += popcount(s.to_send);
+    return n;
+}
+
+void Migration::start_sending(uint64_t at) {
+    round_.dirty = set_size();
+    send_start_ = at;
+    send_delay_ = 0;
+    cursor_slot_ = 0;
+    cursor_off_ = 0;
+}
+
+void Migration::close_round() {
+    r_.pages_sent += round_.sent;
+    r_.total += round_.costs;
+    r_.per_round.push_back(round_);
 }
 
 bool Migration::report(bool stopping, const Round* finished) {
@@ -639,14 +667,13 @@ MigrationResult Migration::run(const std::map<uint32_t, WorkloadSpec>& workloads
     } restore{kvm_, saved_sink};
 
     round_ = Round{};
-    costs_ = &round_.costs;
     // Setup: logging on for every slot (memory_global_dirty_log_start), then the first sync;
     // round 0's set is every page (ram_list_init_bitmaps sets them all).
     uint64_t setup_cost = 0;
     for (SlotTrack& s : slots_) {
         const Memslot& m = kvm_.memslots[0].at(s.id);
         if (!m.dirty_track_enabled()) {
-            const uint64_t flushes = costs_->tlb_flushes;
+            const uint64_t flushes = round_.costs.tlb_flushes;
             const KRet ret = kvm_set_memory_region(kvm_, 0, s.id, m.flags | KVM_MEM_LOG_DIRTY_PAGES,
                                                    m.base_gfn, m.npages);
             if (!ret.ok()) {
@@ -654,8 +681,8 @@ MigrationResult Migration::run(const std::map<uint32_t, WorkloadSpec>& workloads
                 return r_;
             }
             const uint64_t c =
-                c_.costs.ioctl + (costs_->tlb_flushes - flushes) * c_.costs.tlb_flush;
-            costs_->vmm_ns += c;
+                c_.costs.ioctl + (round_.costs.tlb_flushes - flushes) * c_.costs.tlb_flush;
+            round_.costs.vmm_ns += c;
             setup_cost += c;
         }
     }
@@ -669,21 +696,15 @@ MigrationResult Migration::run(const std::map<uint32_t, WorkloadSpec>& workloads
                 s.chunk_dirty[ch] = 1;
     }
     now_ = 0;
-    send_start_ = setup_cost;
+    uint64_t send_at = setup_cost;
     uint64_t next_reap = c_.reap_interval_ns;
     const bool reaper = r_.mode == Mode::Ring || r_.mode == Mode::RingBitmap;
     uint64_t total_ticks = 0;
 
     for (;;) {
         // One round: send the set while the guest runs.
-        round_.dirty = 0;
-        for (const SlotTrack& s : slots_)
-            round_.dirty += popcount(s.to_send);
         round_.start_ns = now_;
-        send_delay_ = 0;
-        sent_in_round_ = 0;
-        cursor_slot_ = 0;
-        cursor_off_ = 0;
+        start_sending(send_at);
         uint64_t ticks = 0;
         while (round_.sent < round_.dirty) {
             const uint64_t end =
@@ -717,27 +738,21 @@ MigrationResult Migration::run(const std::map<uint32_t, WorkloadSpec>& workloads
         // The set is sent: sync, and decide.
         const uint64_t cost = sync(false);
         round_.end_ns = now_ + cost;
-        r_.pages_sent += round_.sent;
-        r_.total += round_.costs;
-        r_.per_round.push_back(round_);
+        close_round();
         r_.rounds++;
         if (!report(false, &r_.per_round.back())) {
             r_.error = "cancelled";
             return r_;
         }
-        uint64_t pending = 0;
-        for (const SlotTrack& s : slots_)
-            pending += popcount(s.to_send);
+        const uint64_t pending = set_size();
         const unsigned __int128 need = (unsigned __int128)pending * r_.page_size * kNsPerSecond;
         const unsigned __int128 have = (unsigned __int128)c_.bandwidth * c_.downtime_ns;
         r_.converged = need <= have;
         if (r_.converged || r_.rounds >= c_.max_rounds)
             break;
-        Round next;
-        next.index = r_.rounds;
-        round_ = next;
-        costs_ = &round_.costs;
-        send_start_ = now_ + cost;
+        round_ = Round{};
+        round_.index = r_.rounds;
+        send_at = now_ + cost;
         if (!report(false)) {
             r_.error = "cancelled";
             return r_;
@@ -752,7 +767,6 @@ MigrationResult Migration::run(const std::map<uint32_t, WorkloadSpec>& workloads
     stop.stop = true;
     stop.start_ns = stop_at;
     round_ = stop;
-    costs_ = &round_.costs;
     now_ = stop_at;
     run_vcpus(stop_at);
     kernel_writes(stop_at);
@@ -761,22 +775,12 @@ MigrationResult Migration::run(const std::map<uint32_t, WorkloadSpec>& workloads
             const MarkOutcome m = kvm_write_guest_page(kvm_, nullptr, gfn, VgicWrite::ItsSave);
             write_page(gfn, "KVM (vGIC ITS save)", m, stop_at);
         }
-    const uint64_t cost = sync(true);
-    round_.dirty = 0;
-    for (const SlotTrack& s : slots_)
-        round_.dirty += popcount(s.to_send);
-    send_start_ = stop_at + cost;
-    send_delay_ = 0;
-    sent_in_round_ = 0;
-    cursor_slot_ = 0;
-    cursor_off_ = 0;
+    start_sending(stop_at + sync(true));
     send_due(~0ull >> 8); // everything: nothing else runs while the guest is stopped
     now_ = send_start_ + send_delay_ + send_time(round_.dirty, r_.page_size, c_.bandwidth);
     round_.end_ns = now_;
     r_.downtime_ns = round_.end_ns - stop_at;
-    r_.pages_sent += round_.sent;
-    r_.total += round_.costs;
-    r_.per_round.push_back(round_);
+    close_round();
     r_.total_ns = now_;
     report(true, &r_.per_round.back());
     check_truth();
