@@ -12,7 +12,6 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 namespace ringside::app {
 
@@ -273,23 +272,11 @@ std::string data_dir() {
 }
 
 std::string export_csv(const ExportRuns& runs) {
-    std::string out;
-    auto add = [&](const char* run, const migrate::MigrationResult& r) {
-        std::istringstream in(migrate::costs_csv({r}));
-        std::string line;
-        for (bool header = true; std::getline(in, line); header = false) {
-            if (header && out.empty())
-                out += "run," + line + "\n";
-            else if (!header)
-                out += std::string(run) + "," + line + "\n";
-        }
-    };
+    std::string out = "run," + migrate::costs_csv_header() + "\n";
     for (const migrate::MigrationResult* r : runs.compared)
-        add("compare", *r);
+        out += migrate::costs_csv_rows(*r, "compare,");
     if (runs.this_vm)
-        add("this-vm", *runs.this_vm);
-    if (out.empty()) // nothing ran: the header alone
-        out = "run," + migrate::costs_csv({}).substr(0, migrate::costs_csv({}).find('\n')) + "\n";
+        out += migrate::costs_csv_rows(*runs.this_vm, "this-vm,");
     return out;
 }
 
@@ -308,10 +295,9 @@ std::string export_json(const ExportRuns& runs) {
     }
     doc["compared"] = nlohmann::ordered_json::array();
     for (const migrate::MigrationResult* r : runs.compared)
-        doc["compared"].push_back(nlohmann::ordered_json::parse(migrate::result_json(*r)));
-    doc["this_vm"] = runs.this_vm
-                         ? nlohmann::ordered_json::parse(migrate::result_json(*runs.this_vm))
-                         : nlohmann::ordered_json();
+        doc["compared"].push_back(migrate::result_to_json(*r));
+    doc["this_vm"] =
+        runs.this_vm ? migrate::result_to_json(*runs.this_vm) : nlohmann::ordered_json();
     return doc.dump(2) + "\n";
 }
 

@@ -846,80 +846,80 @@ std::string MigrationResult::lost_text(size_t i) const {
            " by=" + l.writer + " at=" + ms_text(l.when_ns) + ": " + l.why;
 }
 
-std::string costs_csv(const std::vector<MigrationResult>& runs) {
+std::string costs_csv_header() {
     std::string out = "mode,round,stop,start_ns,end_ns,dirty,sent";
     for (const CostField& f : kCostFields)
         out += std::string(",") + f.name;
-    out += "\n";
+    return out;
+}
+
+std::string costs_csv_rows(const MigrationResult& m, std::string_view prefix) {
+    std::string out;
+    for (const Round& r : m.per_round) {
+        out += std::string(prefix) + std::string(mode_name(m.mode)) + "," +
+               std::to_string(r.index) + "," + (r.stop ? "1" : "0") + "," +
+               std::to_string(r.start_ns) + "," + std::to_string(r.end_ns) + "," +
+               std::to_string(r.dirty) + "," + std::to_string(r.sent);
+        for (const CostField& f : kCostFields)
+            out += "," + std::to_string(r.costs.*f.member);
+        out += "\n";
+    }
+    return out;
+}
+
+std::string costs_csv(const std::vector<MigrationResult>& runs) {
+    std::string out = costs_csv_header() + "\n";
     for (const MigrationResult& m : runs)
-        for (const Round& r : m.per_round) {
-            out += std::string(mode_name(m.mode)) + "," + std::to_string(r.index) + "," +
-                   (r.stop ? "1" : "0") + "," + std::to_string(r.start_ns) + "," +
-                   std::to_string(r.end_ns) + "," + std::to_string(r.dirty) + "," +
-                   std::to_string(r.sent);
-            for (const CostField& f : kCostFields)
-                out += "," + std::to_string(r.costs.*f.member);
-            out += "\n";
-        }
+        out += costs_csv_rows(m);
     return out;
 }
 
 namespace {
 
-std::string json_string(std::string_view s) {
-    std::string o = "\"";
-    for (char ch : s) {
-        if (ch == '"' || ch == '\\')
-            o += '\\';
-        if (static_cast<unsigned char>(ch) < 0x20) {
-            char b[8];
-            std::snprintf(b, sizeof b, "\\u%04x", ch);
-            o += b;
-            continue;
-        }
-        o += ch;
-    }
-    return o + "\"";
-}
-
-std::string costs_json(const Costs& c) {
-    std::string o = "{";
+nlohmann::ordered_json costs_to_json(const Costs& c) {
+    nlohmann::ordered_json o = nlohmann::ordered_json::object();
     for (const CostField& f : kCostFields)
-        o += std::string(o.size() > 1 ? "," : "") + "\"" + f.name +
-             "\":" + std::to_string(c.*f.member);
-    return o + "}";
+        o[f.name] = c.*f.member;
+    return o;
 }
 
 } // namespace
 
+nlohmann::ordered_json result_to_json(const MigrationResult& r) {
+    nlohmann::ordered_json rounds = nlohmann::ordered_json::array();
+    for (const Round& x : r.per_round)
+        rounds.push_back({{"index", x.index},
+                          {"stop", x.stop},
+                          {"start_ns", x.start_ns},
+                          {"end_ns", x.end_ns},
+                          {"dirty", x.dirty},
+                          {"sent", x.sent},
+                          {"costs", costs_to_json(x.costs)}});
+    nlohmann::ordered_json lost = nlohmann::ordered_json::array();
+    for (const LostPage& l : r.lost)
+        lost.push_back({{"gfn", l.gfn},
+                        {"slot", l.slot},
+                        {"offset", l.offset},
+                        {"writer", l.writer},
+                        {"when_ns", l.when_ns},
+                        {"why", l.why}});
+    return {{"mode", std::string(mode_name(r.mode))},
+            {"converged", r.converged},
+            {"error", r.error},
+            {"rounds", r.rounds},
+            {"pages", r.pages},
+            {"pages_sent", r.pages_sent},
+            {"downtime_ns", r.downtime_ns},
+            {"total_ns", r.total_ns},
+            {"page_size", r.page_size},
+            {"total", costs_to_json(r.total)},
+            {"per_round", std::move(rounds)},
+            {"lost", std::move(lost)},
+            {"ordering_note", r.ordering_note}};
+}
+
 std::string result_json(const MigrationResult& r) {
-    std::string o = "{\"mode\":" + json_string(mode_name(r.mode)) +
-                    ",\"converged\":" + (r.converged ? "true" : "false") +
-                    ",\"error\":" + json_string(r.error) +
-                    ",\"rounds\":" + std::to_string(r.rounds) +
-                    ",\"pages\":" + std::to_string(r.pages) +
-                    ",\"pages_sent\":" + std::to_string(r.pages_sent) +
-                    ",\"downtime_ns\":" + std::to_string(r.downtime_ns) +
-                    ",\"total_ns\":" + std::to_string(r.total_ns) +
-                    ",\"page_size\":" + std::to_string(r.page_size) +
-                    ",\"total\":" + costs_json(r.total) + ",\"per_round\":[";
-    for (size_t i = 0; i < r.per_round.size(); ++i) {
-        const Round& x = r.per_round[i];
-        o += std::string(i ? "," : "") + "{\"index\":" + std::to_string(x.index) +
-             ",\"stop\":" + (x.stop ? "true" : "false") +
-             ",\"start_ns\":" + std::to_string(x.start_ns) +
-             ",\"end_ns\":" + std::to_string(x.end_ns) + ",\"dirty\":" + std::to_string(x.dirty) +
-             ",\"sent\":" + std::to_string(x.sent) + ",\"costs\":" + costs_json(x.costs) + "}";
-    }
-    o += "],\"lost\":[";
-    for (size_t i = 0; i < r.lost.size(); ++i) {
-        const LostPage& l = r.lost[i];
-        o += std::string(i ? "," : "") + "{\"gfn\":" + std::to_string(l.gfn) +
-             ",\"slot\":" + std::to_string(l.slot) + ",\"offset\":" + std::to_string(l.offset) +
-             ",\"writer\":" + json_string(l.writer) + ",\"when_ns\":" + std::to_string(l.when_ns) +
-             ",\"why\":" + json_string(l.why) + "}";
-    }
-    return o + "],\"ordering_note\":" + json_string(r.ordering_note) + "}";
+    return result_to_json(r).dump();
 }
 
 } // namespace ringside::migrate

@@ -32,6 +32,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -185,6 +186,10 @@ std::string ms_text(uint64_t ns);
 
 // The rounds as CSV (one header line, one line a round) and the whole result as JSON.
 std::string costs_csv(const std::vector<MigrationResult>& runs);
-std::string result_json(const MigrationResult& r);
+// Its parts: the header line (no newline), and one line a round, each starting with prefix.
+std::string costs_csv_header();
+std::string costs_csv_rows(const MigrationResult& r, std::string_view prefix = {});
+nlohmann::ordered_json result_to_json(const MigrationResult& r);
+std::string result_json(const MigrationResult& r); // result_to_json, compact
 
 } // namespace ringside::migrate
