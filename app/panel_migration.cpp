@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <cfloat>
-#include <cinttypes>
 #include <cstdio>
 
 namespace ringside::app {
@@ -144,12 +143,6 @@ std::string ms_text(uint64_t ns) {
         return std::to_string(ns / 1000000000) + "." + std::to_string(ns / 100000000 % 10) +
                std::to_string(ns / 10000000 % 10) + " s";
     return std::to_string(ns / 1000000) + "." + std::to_string(ns / 100000 % 10) + " ms";
-}
-
-std::string hex(uint64_t v) {
-    char b[24];
-    std::snprintf(b, sizeof b, "0x%" PRIx64, v);
-    return b;
 }
 
 // A heading: drawn twice a pixel apart (one font is loaded), as the lesson's bold is.

@@ -163,12 +163,6 @@ const char* ioctl_name(IoctlId id) {
     return "?";
 }
 
-std::string hex(uint64_t v) {
-    char buf[24];
-    std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-    return buf;
-}
-
 std::string slot_text(uint32_t slot) {
     const uint32_t as = slot >> 16;
     return "slot " + std::to_string(slot & 0xffff) + (as ? " (as " + std::to_string(as) + ")" : "");
@@ -319,6 +313,12 @@ KernelSite kernel_site(const Event& e, const KernelConfig& config) {
         return {"the truth tracker", "Ringside sim/migrate/migration.hpp"};
     }
     return {"?", "?"};
+}
+
+std::string hex(uint64_t v) {
+    char buf[24];
+    std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
+    return buf;
 }
 
 std::string describe(const Event& e, const KernelConfig& config, std::string_view why) {

@@ -128,6 +128,8 @@ struct KernelSite {
     const char* file;
 };
 KernelSite kernel_site(const Event& e, const KernelConfig& config);
+// "0x150": a gfn, offset or mask as the event texts write one.
+std::string hex(uint64_t v);
 // One plain sentence a newcomer can follow; why is the ioctl's reason, if any.
 std::string describe(const Event& e, const KernelConfig& config, std::string_view why = {});
 

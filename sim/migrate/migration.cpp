@@ -4,7 +4,6 @@
 #include "../ordering/explorer.hpp"
 
 #include <algorithm>
-#include <cstdio>
 #include <memory>
 
 namespace ringside::migrate {
@@ -42,12 +41,6 @@ Costs& Costs::operator+=(const Costs& o) {
 namespace {
 
 constexpr uint64_t kNsPerSecond = 1000000000;
-
-std::string hex(uint64_t v) {
-    char buf[24];
-    std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-    return buf;
-}
 
 void set_bit(std::vector<uint64_t>& b, uint64_t i) {
     b[i / 64] |= 1ull << (i % 64);
