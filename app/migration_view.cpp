@@ -166,18 +166,10 @@ std::string compare_setting(const std::string& key, const std::string& value,
         return "";
     }
     if (key == "workload" || key == "migrate") {
-        const std::string prefix = key == "workload" ? "workload all " : "migrate ";
-        const scenario::ParsedLine p = scenario::parse_line(prefix + value);
-        if (const auto* e = std::get_if<scenario::ParseError>(&p))
-            return key + " \"" + value + "\": column " +
-                   std::to_string(std::max(1, e->col - int(prefix.size()))) + ": " + e->message;
-        const auto* c = std::get_if<scenario::Command>(&p);
-        if (!c || c->op != (key == "workload" ? scenario::Op::Workload : scenario::Op::Migrate))
-            return key + " \"" + value + "\" is not the words after `" + prefix + "`";
-        if (key == "workload")
-            g->workload = c->workload;
-        else
-            g->config = c->migration;
+        if (const auto e = key == "workload" ? migrate::read_workload(value, &g->workload)
+                                             : migrate::read_migrate(value, &g->config))
+            return key + " \"" + value + "\": column " + std::to_string(std::max(1, e->col)) +
+                   ": " + e->message;
         return "";
     }
     std::string keys;

@@ -293,18 +293,14 @@ int migrate_modes(const MigrateArgs& a) {
     g.vcpus = a.vcpus;
     g.ring_entries = a.ring;
     if (!a.workload.empty()) {
-        auto parsed = scenario::parse_line("workload all " + a.workload);
-        if (auto* e = std::get_if<scenario::ParseError>(&parsed))
-            return fail("--workload '" + a.workload + "': column " + std::to_string(e->col - 13) +
-                        ": " + e->message);
-        g.workload = std::get<scenario::Command>(parsed).workload;
+        if (const auto e = migrate::read_workload(a.workload, &g.workload))
+            return fail("--workload '" + a.workload + "': column " + std::to_string(e->col) + ": " +
+                        e->message);
     }
     if (!a.migrate.empty()) {
-        auto parsed = scenario::parse_line("migrate " + a.migrate);
-        if (auto* e = std::get_if<scenario::ParseError>(&parsed))
-            return fail("--migrate '" + a.migrate + "': column " + std::to_string(e->col - 8) +
-                        ": " + e->message);
-        g.config = std::get<scenario::Command>(parsed).migration;
+        if (const auto e = migrate::read_migrate(a.migrate, &g.config))
+            return fail("--migrate '" + a.migrate + "': column " + std::to_string(e->col) + ": " +
+                        e->message);
     }
     std::vector<migrate::Mode> modes;
     if (a.mode == "all") {

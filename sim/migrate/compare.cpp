@@ -35,6 +35,35 @@ bool parse_size(std::string_view t, uint64_t* bytes) {
     return true;
 }
 
+namespace {
+
+// Parses prefix + words as one scenario line: the command, or the error placed within words.
+std::variant<scenario::Command, scenario::ParseError> read_words(std::string_view prefix,
+                                                                 std::string_view words) {
+    scenario::ParsedLine p = scenario::parse_line(std::string(prefix) + std::string(words));
+    if (auto* e = std::get_if<scenario::ParseError>(&p))
+        return scenario::ParseError{e->col - int(prefix.size()), e->message};
+    return std::get<scenario::Command>(std::move(p)); // the prefix makes it a command
+}
+
+} // namespace
+
+std::optional<scenario::ParseError> read_workload(std::string_view words, WorkloadSpec* w) {
+    auto r = read_words("workload all ", words);
+    if (auto* e = std::get_if<scenario::ParseError>(&r))
+        return *e;
+    *w = std::get<scenario::Command>(r).workload;
+    return std::nullopt;
+}
+
+std::optional<scenario::ParseError> read_migrate(std::string_view words, MigrationConfig* c) {
+    auto r = read_words("migrate ", words);
+    if (auto* e = std::get_if<scenario::ParseError>(&r))
+        return *e;
+    *c = std::get<scenario::Command>(r).migration;
+    return std::nullopt;
+}
+
 std::string setup_scenario(const GuestSetup& g, Mode m) {
     std::string s =
         "vm arch=" + std::string(arch_name(g.arch)) + " kernel=" + version_name(g.version);

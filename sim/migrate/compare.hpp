@@ -6,6 +6,7 @@
 #pragma once
 
 #include "../kernel_config.hpp"
+#include "../scenario/command.hpp"
 #include "migration.hpp"
 
 #include <cstdint>
@@ -42,6 +43,12 @@ inline constexpr Mode kModes[] = {Mode::Bitmap, Mode::Clear, Mode::Ring, Mode::R
 bool mode_from_name(std::string_view name, Mode* m);
 // A size in bytes: "1G", "512M", "64K" (powers of 1024) or a plain decimal or 0x number.
 bool parse_size(std::string_view text, uint64_t* bytes);
+
+// The words after `workload all`, or after `migrate`, read as the scenario language reads those
+// commands (the CLI's --workload and --migrate, a lesson's [step.compare]). On an error: its
+// column counted within words from 1 (0 or less: it concerns the missing words themselves).
+std::optional<scenario::ParseError> read_workload(std::string_view words, WorkloadSpec* w);
+std::optional<scenario::ParseError> read_migrate(std::string_view words, MigrationConfig* c);
 
 // The scenario text that sets the guest up for a mode, without the migrate line.
 std::string setup_scenario(const GuestSetup& g, Mode m);
